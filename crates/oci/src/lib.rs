@@ -1,0 +1,1 @@
+//! rbuild-oci (work in progress).

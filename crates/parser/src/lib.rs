@@ -1,0 +1,1 @@
+//! rbuild-parser (work in progress).

@@ -1,0 +1,1 @@
+//! rbuild-sandbox (work in progress).

@@ -1,0 +1,1 @@
+//! rbuild-snapshotter (work in progress).
