@@ -1,0 +1,6 @@
+//! One module per subcommand; each has an `…Args` (clap) and `run(args) -> anyhow::Result<i32>`
+//! returning the process exit code.
+
+pub mod check;
+pub mod debug;
+pub mod outline;

@@ -1,0 +1,1 @@
+//! Build checks (BuildKit rule names). Filled in by the checks work.

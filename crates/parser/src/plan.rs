@@ -1,0 +1,1 @@
+//! The instruction DAG (planner). Filled in by the planner work.

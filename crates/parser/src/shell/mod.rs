@@ -1,0 +1,1 @@
+//! Word lexer and variable expansion with BuildKit semantics.
