@@ -1,0 +1,2 @@
+//! Diff benchmark (filled in below the content store work).
+fn main() {}

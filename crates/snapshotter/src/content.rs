@@ -1,0 +1,220 @@
+//! The content-addressed blob store: `<root>/blobs/sha256/<hex>`.
+//!
+//! A blob becomes visible only by an atomic rename of a fully written, fsync-ed and
+//! hash-verified temporary file, so readers never see partial content and a killed writer
+//! leaves only an unlocked temporary file that the next [`ContentStore::open`] removes.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::digest::Digest;
+use crate::error::{IoContext, StoreError};
+use crate::fsutil::fsync_dir;
+use crate::lock::try_lock_open_file;
+use crate::tempname::{clean_abandoned, unique_name};
+
+/// A directory of blobs named by their sha256 digest.
+#[derive(Debug, Clone)]
+pub struct ContentStore {
+    root: PathBuf,
+    blobs: PathBuf,
+    tmp: PathBuf,
+}
+
+impl ContentStore {
+    /// Opens (creating if needed) the store rooted at `root`, and removes temporary files
+    /// left by processes that died while writing.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        let blobs = root.join("blobs").join("sha256");
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&blobs).ctx("create directory", &blobs)?;
+        std::fs::create_dir_all(&tmp).ctx("create directory", &tmp)?;
+        clean_abandoned(&tmp);
+        Ok(ContentStore {
+            root: root.to_path_buf(),
+            blobs,
+            tmp,
+        })
+    }
+
+    /// The store root this content store lives under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Starts a new blob: a temporary file in the store, hashed as it is written.
+    pub fn writer(&self) -> Result<BlobWriter, StoreError> {
+        let temp_path = self.tmp.join(unique_name("blob"));
+        let file = OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .open(&temp_path)
+            .ctx("create temporary blob", &temp_path)?;
+        // The lock tells cleanup in other processes that this file is in use.
+        try_lock_open_file(&file).ctx("lock temporary blob", &temp_path)?;
+        Ok(BlobWriter {
+            file: Some(file),
+            temp_path,
+            hasher: Sha256::new(),
+            size: 0,
+            blobs_dir: self.blobs.clone(),
+        })
+    }
+
+    /// Whether the blob is present.
+    pub fn contains(&self, d: &Digest) -> bool {
+        self.blob_path(d).is_file()
+    }
+
+    /// Opens the blob for reading.
+    pub fn open_blob(&self, d: &Digest) -> Result<File, StoreError> {
+        let path = self.blob_path(d);
+        File::open(&path).map_err(|e| self.missing_or_io(d, "open blob", path, e))
+    }
+
+    /// Where the blob lives (whether or not it is present).
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.blobs.join(d.hex())
+    }
+
+    /// The blob's size in bytes.
+    pub fn size(&self, d: &Digest) -> Result<u64, StoreError> {
+        let path = self.blob_path(d);
+        std::fs::metadata(&path)
+            .map(|m| m.len())
+            .map_err(|e| self.missing_or_io(d, "stat blob", path, e))
+    }
+
+    /// Removes the blob.
+    pub fn delete(&self, d: &Digest) -> Result<(), StoreError> {
+        let path = self.blob_path(d);
+        std::fs::remove_file(&path).map_err(|e| self.missing_or_io(d, "delete blob", path, e))
+    }
+
+    /// Every blob in the store, sorted.
+    pub fn list(&self) -> Result<Vec<Digest>, StoreError> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.blobs).ctx("list", &self.blobs)? {
+            let entry = entry.ctx("list", &self.blobs)?;
+            // Anything not named by a valid digest is not a blob (never written by us).
+            if let Some(d) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| Digest::from_hex(n).ok())
+            {
+                out.push(d);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Stores a small in-memory blob (a manifest or config JSON) and returns its digest.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest, StoreError> {
+        let mut w = self.writer()?;
+        w.write_all(bytes).ctx("write", &w.temp_path)?;
+        Ok(w.commit(None)?.0)
+    }
+
+    fn missing_or_io(
+        &self,
+        d: &Digest,
+        action: &'static str,
+        path: PathBuf,
+        e: io::Error,
+    ) -> StoreError {
+        if e.kind() == io::ErrorKind::NotFound {
+            StoreError::NotFound {
+                what: "blob",
+                digest: d.clone(),
+                root: self.root.clone(),
+            }
+        } else {
+            StoreError::io(action, path, e)
+        }
+    }
+}
+
+/// A blob being written. Dropping it without [`BlobWriter::commit`] removes the temporary file.
+#[derive(Debug)]
+pub struct BlobWriter {
+    file: Option<File>,
+    temp_path: PathBuf,
+    hasher: Sha256,
+    size: u64,
+    blobs_dir: PathBuf,
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("blob writer already committed"))?;
+        let n = file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl BlobWriter {
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.size
+    }
+
+    /// Finishes the blob: checks the content against `expected` (when given), fsyncs it and
+    /// renames it into place atomically. Returns the digest and size. If the blob already
+    /// exists (another writer won the race) the existing identical blob is kept.
+    pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64), StoreError> {
+        let file = self.file.take().ok_or_else(|| {
+            StoreError::io(
+                "commit",
+                &self.temp_path,
+                io::Error::other("already committed"),
+            )
+        })?;
+        let actual = Digest::from_sha256(std::mem::take(&mut self.hasher).finalize().into());
+        if let Some(expected) = expected
+            && *expected != actual
+        {
+            return Err(StoreError::DigestMismatch {
+                expected: expected.clone(),
+                actual,
+            });
+        }
+        file.sync_all().ctx("fsync", &self.temp_path)?;
+        // Blobs are immutable; read-only permissions make accidental edits fail loudly.
+        file.set_permissions(std::fs::Permissions::from_mode(0o444))
+            .ctx("chmod", &self.temp_path)?;
+        drop(file);
+        let target = self.blobs_dir.join(actual.hex());
+        if target.is_file() {
+            // Same name means same content: keep the existing one, drop ours (in Drop).
+            return Ok((actual, self.size));
+        }
+        std::fs::rename(&self.temp_path, &target).ctx("rename blob into place", &target)?;
+        fsync_dir(&self.blobs_dir).ctx("fsync", &self.blobs_dir)?;
+        Ok((actual, self.size))
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        // After a successful rename this finds nothing, which is fine.
+        let _ = std::fs::remove_file(&self.temp_path);
+    }
+}
