@@ -1,1 +1,7 @@
-//! rbuild-builder (work in progress).
+//! rbuild-builder: executes the instruction DAG — cache keys, COPY/ADD/RUN semantics — and
+//! the library API other build tools call.
+//!
+//! This crate is being built up in stages; today it holds the build-context layer:
+//! [`context::IgnoreRules`] (`.dockerignore` with Docker's exact matching rules).
+
+pub mod context;
