@@ -140,10 +140,9 @@ fn validate_classes(text: &str) -> Result<(), PatternError> {
                 let mut first = true;
                 while let Some(c) = chars.next() {
                     match c {
-                        '\\' => {
-                            if chars.next().is_none() {
-                                return Err(bad("escape at the end of a character class"));
-                            }
+                        // The escaped character is consumed by the guard.
+                        '\\' if chars.next().is_none() => {
+                            return Err(bad("escape at the end of a character class"));
                         }
                         ']' if !first => {
                             closed = true;
