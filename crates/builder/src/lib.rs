@@ -5,3 +5,4 @@
 //! [`context::IgnoreRules`] (`.dockerignore` with Docker's exact matching rules).
 
 pub mod context;
+pub mod copy;

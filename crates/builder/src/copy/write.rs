@@ -1,0 +1,366 @@
+//! Writing selected context entries into a destination root filesystem.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::destination::DestinationKind;
+use crate::context::{ContextEntry, EntryKind, ResolveError, resolve_in_root};
+
+/// Ownership and mode overrides of a COPY (`--chown`, `--chmod`).
+#[derive(Debug, Clone, Default)]
+pub struct CopyOptions {
+    /// `--chown` already resolved to numeric ids; without it everything is owned by 0:0.
+    pub chown: Option<(u32, u32)>,
+    /// `--chmod`: permission bits for every copied file and directory.
+    pub chmod: Option<u32>,
+}
+
+/// What a copy did, for progress output and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyStats {
+    pub files: usize,
+    pub dirs: usize,
+    pub symlinks: usize,
+    pub bytes: u64,
+    /// Devices, fifos and sockets are not copied (as in Docker).
+    pub skipped_special: usize,
+}
+
+/// A copy that failed; names the image path it was writing.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("cannot copy to {dest}: {source}")]
+    Io {
+        dest: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+}
+
+fn io_err(dest: &Path) -> impl Fn(std::io::Error) -> CopyError + '_ {
+    move |source| CopyError::Io {
+        dest: dest.display().to_string(),
+        source,
+    }
+}
+
+/// Copies one source selection (its first entry is the source itself, the rest the
+/// directory contents below it, as listed by `walk_source`) to `dest` (an absolute path in
+/// the image) inside `root`. `name` is the source's base name as written in the Dockerfile,
+/// used when a file is copied into a directory.
+pub fn copy_selection(
+    root: &Path,
+    selection: &[ContextEntry],
+    name: &str,
+    dest: &str,
+    kind: DestinationKind,
+    opts: &CopyOptions,
+) -> Result<CopyStats, CopyError> {
+    let mut stats = CopyStats::default();
+    let Some(first) = selection.first() else {
+        return Ok(stats);
+    };
+    let (uid, gid) = opts.chown.unwrap_or((0, 0));
+    let dest_clean = dest.trim_end_matches('/');
+    // Where the source itself goes: a directory's contents go into `dest`; a file goes to
+    // `dest/name` or to `dest` itself.
+    let (target_dir_rel, first_target_rel) = match (&first.kind, kind) {
+        (EntryKind::Dir, _) => (dest_clean.to_string(), dest_clean.to_string()),
+        (_, DestinationKind::Directory) => (dest_clean.to_string(), format!("{dest_clean}/{name}")),
+        (_, DestinationKind::File) => {
+            let parent = Path::new(dest_clean)
+                .parent()
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
+            (parent, dest_clean.to_string())
+        }
+    };
+    mkdir_all(root, &target_dir_rel, uid, gid)?;
+
+    // Directory times are set after their contents are written, deepest first.
+    let mut dir_times: Vec<(PathBuf, i128)> = Vec::new();
+    let prefix = if first.path == "." {
+        String::new()
+    } else {
+        format!("{}/", first.path)
+    };
+    for entry in selection {
+        let target_rel = if std::ptr::eq(entry, first) {
+            first_target_rel.clone()
+        } else {
+            let below = entry.path.strip_prefix(&prefix).unwrap_or(&entry.path);
+            format!("{dest_clean}/{below}")
+        };
+        let (parent_rel, file_name) = split_parent(&target_rel);
+        let parent = resolve_in_root(root, &parent_rel, true)?;
+        let target = match file_name {
+            Some(n) => parent.join(n),
+            None => parent,
+        };
+        let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
+        match &entry.kind {
+            EntryKind::Dir => {
+                match std::fs::symlink_metadata(&target) {
+                    Ok(m) if m.is_dir() => {}
+                    Ok(_) => {
+                        std::fs::remove_file(&target).map_err(io_err(&target))?;
+                        std::fs::create_dir(&target).map_err(io_err(&target))?;
+                    }
+                    Err(_) => std::fs::create_dir(&target).map_err(io_err(&target))?,
+                }
+                set_owner_mode(&target, uid, gid, Some(mode))?;
+                dir_times.push((target, entry.mtime_ns));
+                stats.dirs += 1;
+            }
+            EntryKind::File => {
+                remove_existing(&target)?;
+                let mut src =
+                    std::fs::File::open(&entry.host_path).map_err(io_err(&entry.host_path))?;
+                let mut out = std::fs::File::create(&target).map_err(io_err(&target))?;
+                stats.bytes += std::io::copy(&mut src, &mut out).map_err(io_err(&target))?;
+                drop(out);
+                set_owner_mode(&target, uid, gid, Some(mode))?;
+                set_mtime(&target, entry.mtime_ns, false)?;
+                stats.files += 1;
+            }
+            EntryKind::Symlink { target: link } => {
+                remove_existing(&target)?;
+                std::os::unix::fs::symlink(link, &target).map_err(io_err(&target))?;
+                set_owner_mode(&target, uid, gid, None)?;
+                set_mtime(&target, entry.mtime_ns, true)?;
+                stats.symlinks += 1;
+            }
+            EntryKind::Other => stats.skipped_special += 1,
+        }
+    }
+    for (dir, mtime) in dir_times.iter().rev() {
+        set_mtime(dir, *mtime, false)?;
+    }
+    Ok(stats)
+}
+
+/// Splits `a/b/c` into (`a/b`, Some(`c`)); the root has no name.
+fn split_parent(rel: &str) -> (String, Option<String>) {
+    let trimmed = rel.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((parent, name)) if !name.is_empty() => (parent.to_string(), Some(name.to_string())),
+        _ if trimmed.is_empty() => (String::new(), None),
+        _ => (String::new(), Some(trimmed.to_string())),
+    }
+}
+
+/// Creates every missing directory of `rel` inside `root` (0755, owned by uid:gid).
+/// The path is resolved first, so a symlinked component is followed inside the root and
+/// the directories created are the ones the link leads to.
+fn mkdir_all(root: &Path, rel: &str, uid: u32, gid: u32) -> Result<(), CopyError> {
+    let resolved = resolve_in_root(root, rel, true)?;
+    let below = resolved.strip_prefix(root).unwrap_or(Path::new(""));
+    let mut path = root.to_path_buf();
+    for part in below.components() {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {
+                return Err(CopyError::Io {
+                    dest: path.display().to_string(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotADirectory,
+                        "a file is in the way of the destination directory",
+                    ),
+                });
+            }
+            Err(_) => {
+                std::fs::create_dir(&path).map_err(io_err(&path))?;
+                set_owner_mode(&path, uid, gid, Some(0o755))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A file or link at the destination is replaced; a directory in the way is removed.
+fn remove_existing(target: &Path) -> Result<(), CopyError> {
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(target).map_err(io_err(target)),
+        Ok(_) => std::fs::remove_file(target).map_err(io_err(target)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn set_owner_mode(path: &Path, uid: u32, gid: u32, mode: Option<u32>) -> Result<(), CopyError> {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(io_err(path))?;
+    // chown clears set-id bits, so the mode goes last.
+    if let Some(mode) = mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(io_err(path))?;
+    }
+    Ok(())
+}
+
+/// Sets atime and mtime (without following a final symlink when `nofollow`).
+fn set_mtime(path: &Path, mtime_ns: i128, nofollow: bool) -> Result<(), CopyError> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| CopyError::Io {
+        dest: path.display().to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"),
+    })?;
+    let ts = libc::timespec {
+        tv_sec: mtime_ns.div_euclid(1_000_000_000) as libc::time_t,
+        tv_nsec: mtime_ns.rem_euclid(1_000_000_000) as libc::c_long,
+    };
+    let times = [ts, ts];
+    let flags = if nofollow {
+        libc::AT_SYMLINK_NOFOLLOW
+    } else {
+        0
+    };
+    // SAFETY: `c` is a valid NUL-terminated path and `times` points to two timespecs.
+    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), flags) };
+    if rc != 0 {
+        return Err(io_err(path)(std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{IgnoreRules, walk_source};
+    use std::os::unix::fs::MetadataExt;
+
+    fn context() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/sub")).unwrap();
+        std::fs::write(dir.path().join("src/a.txt"), "A").unwrap();
+        std::fs::write(dir.path().join("src/sub/b.txt"), "BB").unwrap();
+        std::os::unix::fs::symlink("a.txt", dir.path().join("src/link")).unwrap();
+        std::fs::write(dir.path().join("single"), "S").unwrap();
+        dir
+    }
+
+    fn select(ctx: &Path, rel: &str) -> Vec<ContextEntry> {
+        walk_source(rel, &ctx.join(rel), &IgnoreRules::none()).unwrap()
+    }
+
+    #[test]
+    fn directory_contents_go_into_destination() {
+        let ctx = context();
+        let root = tempfile::tempdir().unwrap();
+        let stats = copy_selection(
+            root.path(),
+            &select(ctx.path(), "src"),
+            "src",
+            "/app/",
+            DestinationKind::Directory,
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("app/a.txt")).unwrap(),
+            "A"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("app/sub/b.txt")).unwrap(),
+            "BB"
+        );
+        assert_eq!(
+            std::fs::read_link(root.path().join("app/link")).unwrap(),
+            Path::new("a.txt")
+        );
+        assert!(!root.path().join("app/src").exists());
+        assert_eq!((stats.files, stats.symlinks, stats.bytes), (2, 1, 3));
+    }
+
+    #[test]
+    fn file_to_file_and_into_directory_with_chown_chmod() {
+        let ctx = context();
+        let root = tempfile::tempdir().unwrap();
+        let opts = CopyOptions {
+            chown: Some((1000, 1001)),
+            chmod: Some(0o640),
+        };
+        let sel = select(ctx.path(), "single");
+        copy_selection(
+            root.path(),
+            &sel,
+            "single",
+            "/x/renamed",
+            DestinationKind::File,
+            &opts,
+        )
+        .unwrap();
+        copy_selection(
+            root.path(),
+            &sel,
+            "single",
+            "/y/",
+            DestinationKind::Directory,
+            &opts,
+        )
+        .unwrap();
+        for p in ["x/renamed", "y/single"] {
+            let m = std::fs::metadata(root.path().join(p)).unwrap();
+            assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (1000, 1001, 0o640));
+        }
+        // Created parent directories belong to the --chown user too, with mode 0755.
+        let parent = std::fs::metadata(root.path().join("x")).unwrap();
+        assert_eq!((parent.uid(), parent.mode() & 0o7777), (1000, 0o755));
+    }
+
+    #[test]
+    fn symlinks_in_the_image_cannot_redirect_writes_to_the_host() {
+        let ctx = context();
+        let host_target = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(host_target.path(), root.path().join("evil")).unwrap();
+        copy_selection(
+            root.path(),
+            &select(ctx.path(), "single"),
+            "single",
+            "/evil/",
+            DestinationKind::Directory,
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            std::fs::read_dir(host_target.path())
+                .unwrap()
+                .next()
+                .is_none()
+        );
+        let rerooted = root
+            .path()
+            .join(host_target.path().strip_prefix("/").unwrap())
+            .join("single");
+        assert_eq!(std::fs::read_to_string(rerooted).unwrap(), "S");
+    }
+
+    #[test]
+    fn source_mtime_is_kept() {
+        let ctx = context();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(ctx.path().join("single"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let root = tempfile::tempdir().unwrap();
+        copy_selection(
+            root.path(),
+            &select(ctx.path(), "single"),
+            "single",
+            "/f",
+            DestinationKind::File,
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::metadata(root.path().join("f")).unwrap().mtime(),
+            1_000_000
+        );
+    }
+}
