@@ -1,1 +1,0 @@
-//! Build checks (BuildKit rule names). Filled in by the checks work.

@@ -1,1 +1,0 @@
-//! The instruction DAG (planner). Filled in by the planner work.
