@@ -4,5 +4,6 @@
 //! This crate is being built up in stages; today it holds the build-context layer:
 //! [`context::IgnoreRules`] (`.dockerignore` with Docker's exact matching rules).
 
+pub mod cache;
 pub mod context;
 pub mod copy;
