@@ -7,3 +7,4 @@
 pub mod cache;
 pub mod context;
 pub mod copy;
+pub mod request;
