@@ -39,6 +39,24 @@ pub enum StoreError {
         /// The store root.
         root: PathBuf,
     },
+    /// Extracting a layer into the layer store failed.
+    #[error("extracting layer {diff_id}: {source}")]
+    Extract {
+        /// The layer being extracted.
+        diff_id: Digest,
+        /// Why it failed.
+        #[source]
+        source: Box<crate::extract::ExtractError>,
+    },
+    /// Reading a layer to extract it failed.
+    #[error("reading layer {diff_id}: {source}")]
+    ReadLayer {
+        /// The layer being read.
+        diff_id: Digest,
+        /// The reader's error.
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl StoreError {

@@ -63,3 +63,57 @@ fn clean_one(path: &PathBuf) -> std::io::Result<()> {
         std::fs::remove_file(path)
     }
 }
+
+/// A temporary directory in the store, locked while this value lives and removed on
+/// drop unless it was renamed away with [`TempDir::persist_as`].
+#[derive(Debug)]
+pub(crate) struct TempDir {
+    path: PathBuf,
+    _lock: File,
+    persisted: bool,
+}
+
+impl TempDir {
+    pub(crate) fn create(tmp_dir: &Path, prefix: &str) -> std::io::Result<Self> {
+        let path = tmp_dir.join(unique_name(prefix));
+        std::fs::create_dir(&path)?;
+        let lock = File::open(&path)?;
+        try_lock_open_file(&lock)?;
+        Ok(TempDir {
+            path,
+            _lock: lock,
+            persisted: false,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes the file system holding it, then renames it to `target` atomically and
+    /// fsyncs the target's parent. Fails if `target` exists.
+    pub(crate) fn persist_as(mut self, target: &Path) -> std::io::Result<()> {
+        rustix::fs::syncfs(&self._lock)?;
+        // NOREPLACE: renaming a directory onto an existing empty one would silently succeed.
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &self.path,
+            rustix::fs::CWD,
+            target,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )?;
+        self.persisted = true;
+        if let Some(parent) = target.parent() {
+            crate::fsutil::fsync_dir(parent)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = crate::fsutil::remove_tree(&self.path);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Owner, mode, extended attributes and times of extracted entries.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use rustix::fs::{
+    AtFlags, Gid, Mode, Timespec, Timestamps, Uid, XattrFlags, chmodat, chownat, utimensat,
+};
+use rustix::io::Errno;
+
+use super::error::ExtractError;
+use super::safe_dir::io_err;
+use crate::overlay_format::is_private_xattr;
+
+/// Metadata of one tar entry, PAX records applied.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryMeta {
+    mode: Option<u32>,
+    uid: u64,
+    gid: u64,
+    mtime: Option<(i64, i64)>,
+    xattrs: Vec<(String, Vec<u8>)>,
+}
+
+/// Whether ownership is set, and whether failing to set it is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OwnerMode {
+    Skip,
+    BestEffort,
+    Required,
+}
+
+impl EntryMeta {
+    pub(crate) fn read<R: Read>(
+        entry: &mut tar::Entry<'_, R>,
+        shown: &str,
+    ) -> Result<Self, ExtractError> {
+        let header = entry.header();
+        let bad = |what: &str| ExtractError::Refused {
+            entry: shown.to_string(),
+            reason: format!("unreadable {what} in the tar header"),
+        };
+        let mut meta = EntryMeta {
+            mode: Some(header.mode().map_err(|_| bad("mode"))? & 0o7777),
+            uid: header.uid().map_err(|_| bad("uid"))?,
+            gid: header.gid().map_err(|_| bad("gid"))?,
+            mtime: Some((header.mtime().map_err(|_| bad("mtime"))? as i64, 0)),
+            xattrs: Vec::new(),
+        };
+        if let Some(exts) = entry.pax_extensions().map_err(ExtractError::Read)? {
+            for ext in exts {
+                let ext = ext.map_err(ExtractError::Read)?;
+                let Ok(key) = ext.key() else { continue };
+                let value = ext.value_bytes();
+                match key {
+                    "uid" => meta.uid = parse_u64(value).ok_or_else(|| bad("PAX uid"))?,
+                    "gid" => meta.gid = parse_u64(value).ok_or_else(|| bad("PAX gid"))?,
+                    "mtime" => {
+                        meta.mtime = Some(parse_time(value).ok_or_else(|| bad("PAX mtime"))?)
+                    }
+                    _ => {
+                        if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                            meta.xattrs.push((name.to_string(), value.to_vec()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(meta)
+    }
+
+    /// The same owner and attributes, but mode and times left for later (directories).
+    pub(crate) fn without_mode_and_time(&self) -> Self {
+        EntryMeta {
+            mode: None,
+            mtime: None,
+            ..self.clone()
+        }
+    }
+}
+
+fn parse_u64(v: &[u8]) -> Option<u64> {
+    std::str::from_utf8(v).ok()?.trim().parse().ok()
+}
+
+/// PAX times are decimal seconds with an optional fraction ("1700000000.123456789").
+fn parse_time(v: &[u8]) -> Option<(i64, i64)> {
+    let text = std::str::from_utf8(v).ok()?.trim();
+    let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
+    let secs: i64 = secs.parse().ok()?;
+    let mut nanos: i64 = 0;
+    for (i, c) in frac.chars().take(9).enumerate() {
+        nanos += i64::from(c.to_digit(10)?) * 10i64.pow(8 - i as u32);
+    }
+    Some((secs, nanos))
+}
+
+/// Sets owner, then mode (a chown clears set-id bits), then xattrs (a chown clears
+/// file capabilities), then times, on `name` in `parent`, never following a link.
+pub(crate) fn apply_meta(
+    parent: &OwnedFd,
+    name: &[u8],
+    meta: &EntryMeta,
+    shown: &str,
+    owner: OwnerMode,
+    set_mode: bool,
+) -> Result<(), ExtractError> {
+    if owner != OwnerMode::Skip {
+        let (uid, gid) = match (u32::try_from(meta.uid), u32::try_from(meta.gid)) {
+            (Ok(u), Ok(g)) => (u, g),
+            _ => {
+                return Err(ExtractError::Unsupported {
+                    entry: shown.to_string(),
+                    reason: format!("owner {}:{} does not fit in 32 bits", meta.uid, meta.gid),
+                });
+            }
+        };
+        let res = chownat(
+            parent,
+            name,
+            Some(Uid::from_raw(uid)),
+            Some(Gid::from_raw(gid)),
+            AtFlags::SYMLINK_NOFOLLOW,
+        );
+        match res {
+            Ok(()) => {}
+            Err(Errno::PERM) | Err(Errno::INVAL) if owner == OwnerMode::BestEffort => {}
+            Err(e) => return Err(io_err(shown, "set owner", e)),
+        }
+    }
+    if set_mode && let Some(mode) = meta.mode {
+        chmodat(parent, name, Mode::from_raw_mode(mode), AtFlags::empty())
+            .map_err(|e| io_err(shown, "set mode", e))?;
+    }
+    if !meta.xattrs.is_empty() {
+        // Through the parent's descriptor: the final name is not followed if it is a link.
+        let proc_path = format!("/proc/self/fd/{}/", parent.as_raw_fd());
+        let mut path = proc_path.into_bytes();
+        path.extend_from_slice(name);
+        let path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path);
+        for (key, value) in &meta.xattrs {
+            if is_private_xattr(key) {
+                continue; // never let a layer plant overlay bookkeeping
+            }
+            if let Err(e) = rustix::fs::lsetxattr(path, key.as_str(), value, XattrFlags::empty()) {
+                tracing::warn!(entry = %shown, xattr = %key, error = %e, "extended attribute not kept");
+            }
+        }
+    }
+    if let Some(mtime) = meta.mtime {
+        set_times(parent, name, mtime, shown)?;
+    }
+    Ok(())
+}
+
+/// Mode and times of a directory, applied after its contents were written.
+pub(crate) fn apply_dir_meta(
+    parent: &OwnedFd,
+    name: &[u8],
+    meta: &EntryMeta,
+    shown: &str,
+) -> Result<(), ExtractError> {
+    if let Some(mode) = meta.mode {
+        chmodat(parent, name, Mode::from_raw_mode(mode), AtFlags::empty())
+            .map_err(|e| io_err(shown, "set mode", e))?;
+    }
+    if let Some(mtime) = meta.mtime {
+        set_times(parent, name, mtime, shown)?;
+    }
+    Ok(())
+}
+
+fn set_times(
+    parent: &OwnedFd,
+    name: &[u8],
+    (secs, nanos): (i64, i64),
+    shown: &str,
+) -> Result<(), ExtractError> {
+    let ts = Timespec {
+        tv_sec: secs,
+        tv_nsec: nanos,
+    };
+    let times = Timestamps {
+        last_access: ts,
+        last_modification: ts,
+    };
+    utimensat(parent, name, &times, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| io_err(shown, "set times", e))
+}

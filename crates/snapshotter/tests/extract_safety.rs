@@ -1,0 +1,189 @@
+//! Malicious layer tars are refused with an error naming the entry, and nothing is
+//! written outside the target.
+
+mod common;
+
+use std::path::Path;
+
+use common::RawTar;
+use rbuild_snapshotter::{ExtractError, ExtractOptions, extract_layer};
+
+/// Extracts `tar` into `<tmp>/root` with a sentinel file beside it; returns the result
+/// and checks the outside stayed untouched.
+fn extract_guarded(tar: &[u8]) -> (tempfile::TempDir, Result<(), ExtractError>) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("outside"), b"untouched").unwrap();
+    let root = tmp.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let result = extract_layer(tar, &root, &ExtractOptions::default()).map(|_| ());
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["outside", "root"],
+        "something was written outside the root"
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("outside")).unwrap(),
+        b"untouched"
+    );
+    (tmp, result)
+}
+
+fn assert_refused(tar: Vec<u8>, entry: &str) {
+    let (_tmp, result) = extract_guarded(&tar);
+    match result {
+        Err(ExtractError::Refused { entry: e, reason }) => {
+            assert_eq!(e, entry, "error names the wrong entry ({reason})");
+            let text = ExtractError::Refused { entry: e, reason }.to_string();
+            assert!(text.contains(entry));
+        }
+        other => panic!("expected refusal of {entry:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn dot_dot_is_refused() {
+    assert_refused(
+        RawTar::new().file("../outside", b"pwned").finish(),
+        "../outside",
+    );
+    assert_refused(
+        RawTar::new().file("a/../../outside", b"pwned").finish(),
+        "a/../../outside",
+    );
+}
+
+#[test]
+fn absolute_path_is_refused() {
+    assert_refused(
+        RawTar::new().file("/etc/rbuild-test-x", b"pwned").finish(),
+        "/etc/rbuild-test-x",
+    );
+    assert!(!Path::new("/etc/rbuild-test-x").exists());
+}
+
+#[test]
+fn write_through_symlink_is_refused() {
+    // The classic: a link to / (or to ..), then a file "through" it.
+    assert_refused(
+        RawTar::new()
+            .symlink("evil", "/")
+            .file("evil/tmp/rbuild-pwned", b"x")
+            .finish(),
+        "evil/tmp/rbuild-pwned",
+    );
+    assert_refused(
+        RawTar::new()
+            .symlink("up", "..")
+            .file("up/outside", b"pwned")
+            .finish(),
+        "up/outside",
+    );
+    assert_refused(
+        RawTar::new().symlink("up", "..").dir("up/newdir/").finish(),
+        "up/newdir/",
+    );
+    assert!(!Path::new("/tmp/rbuild-pwned").exists());
+}
+
+#[test]
+fn file_replaces_planted_symlink_instead_of_following_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::write(&outside, b"untouched").unwrap();
+    let root = tmp.path().join("root");
+    let link_target = outside.to_str().unwrap().to_string();
+    let tar = RawTar::new()
+        .symlink("x", &link_target)
+        .file("x", b"new")
+        .finish();
+    extract_layer(&tar[..], &root, &ExtractOptions::default()).unwrap();
+    assert_eq!(std::fs::read(&outside).unwrap(), b"untouched");
+    assert_eq!(std::fs::read(root.join("x")).unwrap(), b"new");
+    assert!(
+        !std::fs::symlink_metadata(root.join("x"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn hard_links_to_outside_are_refused() {
+    assert_refused(RawTar::new().hardlink("h", "../outside").finish(), "h");
+    assert_refused(RawTar::new().hardlink("h", "/etc/passwd").finish(), "h");
+    assert_refused(
+        RawTar::new()
+            .symlink("up", "..")
+            .hardlink("h", "up/outside")
+            .finish(),
+        "h",
+    );
+}
+
+#[test]
+fn whiteout_of_dot_is_refused() {
+    assert_refused(
+        RawTar::new()
+            .dir("d/")
+            .file("d/keep", b"k")
+            .file("d/.wh..", b"")
+            .finish(),
+        "d/.wh..",
+    );
+    assert_refused(RawTar::new().file(".wh...", b"").finish(), ".wh...");
+}
+
+#[test]
+fn hard_links_inside_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tar = RawTar::new()
+        .dir("d/")
+        .file("d/a", b"shared")
+        .hardlink("d/b", "d/a")
+        .hardlink("c", "d/a")
+        .finish();
+    extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    let ino = |p: &str| std::fs::metadata(tmp.path().join(p)).unwrap().ino();
+    assert_eq!(ino("d/a"), ino("d/b"));
+    assert_eq!(ino("d/a"), ino("c"));
+    assert_eq!(std::fs::read(tmp.path().join("c")).unwrap(), b"shared");
+}
+
+#[test]
+fn truncated_tar_is_an_error_not_a_panic() {
+    let tar = RawTar::new().file("a", &[1u8; 4000]).finish();
+    let tmp = tempfile::tempdir().unwrap();
+    let result = extract_layer(&tar[..1500], tmp.path(), &ExtractOptions::default());
+    assert!(result.is_err());
+}
+
+#[test]
+fn whiteouts_and_opaque_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = RawTar::new()
+        .dir("keep/")
+        .file("keep/a", b"a")
+        .file("gone", b"g")
+        .dir("opq/")
+        .file("opq/old", b"o")
+        .finish();
+    extract_layer(&base[..], tmp.path(), &ExtractOptions::default()).unwrap();
+    let layer = RawTar::new()
+        .file(".wh.gone", b"")
+        .dir("opq/")
+        .file("opq/.wh..wh..opq", b"")
+        .file("opq/new", b"n")
+        .finish();
+    extract_layer(&layer[..], tmp.path(), &ExtractOptions::default()).unwrap();
+    assert!(!tmp.path().join("gone").exists());
+    assert!(!tmp.path().join("opq/old").exists());
+    assert_eq!(std::fs::read(tmp.path().join("opq/new")).unwrap(), b"n");
+    assert_eq!(std::fs::read(tmp.path().join("keep/a")).unwrap(), b"a");
+}
