@@ -4,6 +4,7 @@
 //! This crate is being built up in stages; today it holds the build-context layer:
 //! [`context::IgnoreRules`] (`.dockerignore` with Docker's exact matching rules).
 
+pub mod add;
 pub mod cache;
 pub mod context;
 pub mod copy;
