@@ -1,0 +1,33 @@
+//! The thread pool that compresses blocks. Layer drivers never run on it (they block on its
+//! results), so any number of layers can be compressed at once without deadlock.
+
+use std::io;
+use std::sync::OnceLock;
+
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+/// Environment variable overriding the number of compression threads.
+pub const THREADS_ENV: &str = "RBUILD_COMPRESSION_THREADS";
+
+/// The process-wide compression pool, sized to the available cores (or [`THREADS_ENV`]).
+pub fn compression_pool() -> io::Result<&'static ThreadPool> {
+    static POOL: OnceLock<Result<ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        ThreadPoolBuilder::new()
+            .num_threads(compression_threads())
+            .thread_name(|i| format!("rbuild-compress-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| io::Error::other(format!("cannot start compression threads: {e}")))
+}
+
+/// Number of worker threads used for compression (at least 1).
+pub fn compression_threads() -> usize {
+    std::env::var(THREADS_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
