@@ -22,10 +22,12 @@
 
 mod ast_rules;
 mod config;
+mod render;
 mod rules;
 mod secrets;
 
 pub use config::{CheckConfig, CheckConfigError};
+pub use render::{render_snippet, render_warning};
 pub use rules::Rule;
 pub use secrets::looks_like_secret;
 
@@ -103,13 +105,7 @@ pub fn check_with_config(
         all_stages: true,
         ..options.clone()
     };
-    let plan_error = match plan_with_findings(dockerfile, &options) {
-        Ok((_, plan_findings)) => {
-            findings.extend(plan_findings);
-            None
-        }
-        Err(error) => Some(error),
-    };
+    let plan_error = plan_with_findings(dockerfile, &options, &mut findings).err();
     findings.sort_by_key(|f| (f.span.start.line, f.span.start.column, f.rule));
     findings.dedup();
     let warnings = findings

@@ -54,6 +54,7 @@ mod build_args;
 mod error;
 mod expand;
 mod graph;
+mod outline;
 mod planner;
 mod platform;
 mod reference;
@@ -68,6 +69,7 @@ pub use graph::{
     ArgSource, ArgValue, BaseRef, Dependency, DependencyKind, DependencySource, PlannedInstruction,
     Stage, StageGraph, TargetSummary,
 };
+pub use outline::{Outline, OutlineArg, OutlineMount, OutlineStage, outline};
 pub use platform::{Platform, PlatformError};
 pub use reference::{ImageReference, ReferenceError};
 pub use scope::DEFAULT_PATH;
@@ -117,5 +119,5 @@ impl Default for PlanOptions {
 /// stages or to the stage itself, invalid image references or platforms,
 /// `--from=$VAR`, and words that fail to expand (`${A:?required}`).
 pub fn plan(dockerfile: &Dockerfile, options: &PlanOptions) -> Result<StageGraph, PlanError> {
-    plan_with_findings(dockerfile, options).map(|(graph, _)| graph)
+    plan_with_findings(dockerfile, options, &mut Vec::new())
 }

@@ -40,11 +40,14 @@ struct StageBlock<'a> {
     body: Vec<&'a Instruction>,
 }
 
-/// Plan `dockerfile` and return the findings as well.
+/// Plan `dockerfile`, adding the findings to `findings` (also when planning
+/// fails: the findings made up to the error are kept, as BuildKit reports
+/// lint warnings next to the build error).
 pub(crate) fn plan_with_findings(
     dockerfile: &Dockerfile,
     options: &PlanOptions,
-) -> Result<(StageGraph, Vec<Finding>), PlanError> {
+    findings: &mut Vec<Finding>,
+) -> Result<StageGraph, PlanError> {
     let mut planner = Planner {
         options,
         lexer: Lexer::new(dockerfile.directives.escape_token()),
@@ -54,58 +57,9 @@ pub(crate) fn plan_with_findings(
         global_vars: BTreeMap::new(),
         global_declared: BTreeSet::new(),
     };
-    let global_decls = planner.split(dockerfile)?;
-    let target_name = match &options.target {
-        Some(target) => target.clone(),
-        None => planner
-            .blocks
-            .last()
-            .and_then(|b| b.name.clone())
-            .unwrap_or_default(),
-    };
-    let predefined = predefined_args(
-        &options.build_platform,
-        &options.target_platform,
-        &target_name,
-        &options.build_args,
-    );
-    planner.global_vars = predefined.iter().cloned().collect();
-    let global_args = planner.global_args(&global_decls)?;
-
-    let mut stages: Vec<Stage> = Vec::with_capacity(planner.blocks.len());
-    let mut final_scopes: Vec<StageScope> = Vec::with_capacity(planner.blocks.len());
-    for index in 0..planner.blocks.len() {
-        let (stage, scope) = planner.stage(index, &stages, &final_scopes)?;
-        stages.push(stage);
-        final_scopes.push(scope);
-    }
-
-    let target = planner.target_index(options.target.as_deref())?;
-    let needed = needed_stages(&stages, target);
-    let targets = planner.target_summaries();
-    let stages: Vec<Stage> = if options.all_stages {
-        stages
-    } else {
-        stages
-            .into_iter()
-            .filter(|s| needed.contains(&s.index))
-            .collect()
-    };
-    let unused_build_args = unused_build_args(options, &global_args, &stages);
-    let graph = StageGraph {
-        stages,
-        target,
-        global_args,
-        predefined_args: predefined.into_iter().collect(),
-        build_platform: options.build_platform.clone(),
-        target_platform: options.target_platform.clone(),
-        build_args: options.build_args.clone(),
-        proxy_env: options.build_args.proxy_env(),
-        unused_build_args,
-        targets,
-        escape: planner.escape,
-    };
-    Ok((graph, planner.findings))
+    let result = planner.run(dockerfile);
+    findings.append(&mut planner.findings);
+    result
 }
 
 struct Planner<'a> {
@@ -121,6 +75,61 @@ struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
+    fn run(&mut self, dockerfile: &'a Dockerfile) -> Result<StageGraph, PlanError> {
+        let options = self.options;
+        let global_decls = self.split(dockerfile)?;
+        let target_name = match &options.target {
+            Some(target) => target.clone(),
+            None => self
+                .blocks
+                .last()
+                .and_then(|b| b.name.clone())
+                .unwrap_or_default(),
+        };
+        let predefined = predefined_args(
+            &options.build_platform,
+            &options.target_platform,
+            &target_name,
+            &options.build_args,
+        );
+        self.global_vars = predefined.iter().cloned().collect();
+        let global_args = self.global_args(&global_decls)?;
+
+        let mut stages: Vec<Stage> = Vec::with_capacity(self.blocks.len());
+        let mut final_scopes: Vec<StageScope> = Vec::with_capacity(self.blocks.len());
+        for index in 0..self.blocks.len() {
+            let (stage, scope) = self.stage(index, &stages, &final_scopes)?;
+            stages.push(stage);
+            final_scopes.push(scope);
+        }
+
+        let target = self.target_index(options.target.as_deref())?;
+        let needed = needed_stages(&stages, target);
+        let targets = self.target_summaries();
+        let stages: Vec<Stage> = if options.all_stages {
+            stages
+        } else {
+            stages
+                .into_iter()
+                .filter(|s| needed.contains(&s.index))
+                .collect()
+        };
+        let unused_build_args = unused_build_args(options, &global_args, &stages);
+        Ok(StageGraph {
+            stages,
+            target,
+            global_args,
+            predefined_args: predefined.into_iter().collect(),
+            build_platform: options.build_platform.clone(),
+            target_platform: options.target_platform.clone(),
+            build_args: options.build_args.clone(),
+            proxy_env: options.build_args.proxy_env(),
+            unused_build_args,
+            targets,
+            escape: self.escape,
+        })
+    }
+
     fn report(&mut self, rule: Rule, span: Span, message: String) {
         self.findings.push(Finding {
             rule,
