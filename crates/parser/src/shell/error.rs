@@ -55,6 +55,13 @@ pub enum ExpandErrorKind {
         /// The expanded message, or BuildKit's default text.
         message: String,
     },
+    /// `${…}` nested deeper than rbuild processes (BuildKit has no such limit, but no
+    /// real Dockerfile comes near it).
+    #[error("expansions nested more than {limit} levels deep (simplify the word)")]
+    NestingTooDeep {
+        /// The maximum depth.
+        limit: usize,
+    },
     /// A pattern of `${v#p}`, `${v%p}` or `${v/p/r}` with an escape other than
     /// `\*`, `\?`, `\\`, `\}` or `\/`.
     #[error("invalid pattern ({pattern}) in substitution: invalid escape '\\{escaped}'")]

@@ -39,7 +39,13 @@ pub(crate) struct Expansion<'s, 'e, E: Env + ?Sized> {
     position: usize,
     env: &'e E,
     usage: Usage,
+    /// How many `${` are open: the words inside them are processed recursively.
+    depth: usize,
 }
+
+/// The deepest `${…}` nesting processed. Real Dockerfiles nest a handful of levels;
+/// the limit turns hostile input into an error instead of a stack overflow.
+pub(crate) const MAX_NESTING: usize = 200;
 
 type Step<T> = Result<T, ExpandErrorKind>;
 
@@ -56,6 +62,7 @@ impl<'s, 'e, E: Env + ?Sized> Expansion<'s, 'e, E> {
             position: 0,
             env,
             usage: Usage::default(),
+            depth: 0,
         }
     }
 
@@ -264,6 +271,17 @@ impl<'s, 'e, E: Env + ?Sized> Expansion<'s, 'e, E> {
             });
         }
         self.position += 1;
+        if self.depth >= MAX_NESTING {
+            return Err(ExpandErrorKind::NestingTooDeep { limit: MAX_NESTING });
+        }
+        self.depth += 1;
+        let result = self.braced();
+        self.depth -= 1;
+        result
+    }
+
+    /// `${…}` after the opening brace.
+    fn braced(&mut self) -> Step<Cow<'e, str>> {
         match self.peek() {
             None => return Err(ExpandErrorKind::MissingBrace),
             Some('{' | '}' | ':') => return Err(ExpandErrorKind::BadSubstitution),
