@@ -143,3 +143,11 @@ fn word_splitting_follows_quotes_escapes_and_expansions() {
 fn process_word_keeps_all_whitespace() {
     assert_eq!(word(Lexer::default(), "  a  $SPACE  "), "  a  a  b  ");
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_dropped_like_go_text_scanner() {
+    assert_eq!(word(Lexer::default(), "\u{feff}$PWD"), "/home");
+    assert_eq!(word(Lexer::default(), "\u{feff}plain"), "plain");
+    assert_eq!(word(Lexer::default(), "a\u{feff}b"), "a\u{feff}b");
+    assert_eq!(words(Lexer::default(), "\u{feff}a b"), ["a", "b"]);
+}

@@ -59,7 +59,13 @@ impl<'s, 'e, E: Env + ?Sized> Expansion<'s, 'e, E> {
             process_quotes: !options.skip_quote_processing,
             raw_escapes: options.raw_escapes,
             source,
-            position: 0,
+            // Go's text/scanner, which BuildKit reads words with, drops a byte order
+            // mark at the very start.
+            position: if source.starts_with('\u{feff}') {
+                '\u{feff}'.len_utf8()
+            } else {
+                0
+            },
             env,
             usage: Usage::default(),
             depth: 0,

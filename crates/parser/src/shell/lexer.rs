@@ -114,6 +114,12 @@ impl Lexer {
         word: &str,
         env: &E,
     ) -> Result<ProcessedWord, ExpandError> {
+        if !self.is_special_anywhere(word) {
+            return Ok(ProcessedWord {
+                value: word.to_owned(),
+                ..ProcessedWord::default()
+            });
+        }
         let mut output = Output::Text(String::with_capacity(word.len()));
         let usage = Expansion::new(self, word, env).run(&mut output)?;
         let value = match output {
@@ -125,6 +131,12 @@ impl Lexer {
             used: usage.used,
             unset: usage.unset,
         })
+    }
+
+    /// Whether `text` holds anything the lexer would change: most words hold none, and
+    /// are then copied as they are.
+    fn is_special_anywhere(&self, text: &str) -> bool {
+        text.starts_with('\u{feff}') || text.contains(['$', '\'', '"', self.escape])
     }
 
     /// Processes `text` into words (BuildKit's `ProcessWords`): whitespace in unquoted
