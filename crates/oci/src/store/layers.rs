@@ -1,0 +1,91 @@
+//! Adding layer tars to the store: compressed on the way in, several at once.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use rbuild_snapshotter::Digest;
+
+use super::ImageStore;
+use crate::compress::{CompressionOptions, compress, compression_threads};
+use crate::error::{OciError, stream_err};
+use crate::model::{Descriptor, media_types};
+
+/// A layer blob in the store, with what its manifest and config need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerBlob {
+    /// The (compressed) blob's descriptor, for the manifest.
+    pub descriptor: Descriptor,
+    /// The uncompressed tar's digest, for the config's `rootfs.diff_ids`.
+    pub diff_id: Digest,
+    /// The uncompressed tar's size.
+    pub uncompressed_size: u64,
+}
+
+impl ImageStore {
+    /// Compresses the layer tar `tar` into a new blob. `oci_media_types` picks the OCI layer
+    /// media types instead of Docker's.
+    pub fn add_layer<R: Read>(
+        &self,
+        tar: R,
+        options: CompressionOptions,
+        oci_media_types: bool,
+    ) -> Result<LayerBlob, OciError> {
+        let mut writer = self.content().writer()?;
+        let layer = compress(tar, &mut writer, options).map_err(stream_err(format!(
+            "compressing layer with {}",
+            options.compression
+        )))?;
+        let (digest, size) = writer.commit(None)?;
+        Ok(LayerBlob {
+            descriptor: Descriptor::new(
+                media_types::layer_media_type(options.compression, oci_media_types),
+                digest,
+                size,
+            ),
+            diff_id: layer.diff_id,
+            uncompressed_size: layer.uncompressed_size,
+        })
+    }
+
+    /// Compresses several layer tar files at once (each one also in parallel blocks), keeping
+    /// their order in the result. At most as many layers run at once as there are
+    /// compression threads, so memory stays bounded.
+    pub fn add_layer_files(
+        &self,
+        files: &[PathBuf],
+        options: CompressionOptions,
+        oci_media_types: bool,
+    ) -> Result<Vec<LayerBlob>, OciError> {
+        let lanes = compression_threads().clamp(1, files.len().max(1));
+        let mut results: Vec<Option<Result<LayerBlob, OciError>>> =
+            files.iter().map(|_| None).collect();
+        for (chunk_files, chunk_results) in files.chunks(lanes).zip(results.chunks_mut(lanes)) {
+            std::thread::scope(|scope| {
+                for (path, slot) in chunk_files.iter().zip(chunk_results.iter_mut()) {
+                    scope.spawn(move || {
+                        let result = std::fs::File::open(path)
+                            .map_err(|source| OciError::Io {
+                                action: "open layer",
+                                path: path.clone(),
+                                source,
+                            })
+                            .and_then(|file| self.add_layer(file, options, oci_media_types));
+                        *slot = Some(result);
+                    });
+                }
+            });
+        }
+        results
+            .into_iter()
+            .zip(files)
+            .map(|(result, path)| {
+                result.unwrap_or_else(|| {
+                    Err(OciError::Stream {
+                        action: format!("compressing {}", path.display()),
+                        source: std::io::Error::other("compression thread stopped"),
+                    })
+                })
+            })
+            .collect()
+    }
+}
