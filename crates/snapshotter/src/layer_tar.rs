@@ -63,6 +63,21 @@ pub fn write_layer_tar<W: Write>(
             }
         }
     }
+    // Every ancestor directory goes in too, with its real metadata: an extractor that
+    // meets `a/b/c` alone must invent `a/` and `a/b/`, and an invented directory in a
+    // layer hides the real one's mode and owner in the merged view.
+    let present: std::collections::HashSet<PathBuf> =
+        items.iter().map(|i| i.path.clone()).collect();
+    let mut ancestors = std::collections::BTreeSet::new();
+    for item in &items {
+        for ancestor in item.path.ancestors().skip(1) {
+            if ancestor.as_os_str().is_empty() || present.contains(ancestor) {
+                continue;
+            }
+            ancestors.insert(ancestor.to_path_buf());
+        }
+    }
+    items.extend(ancestors.into_iter().map(|p| TarItem::from_source(&p)));
     // Component-wise order: a directory comes before its contents; siblings by bytes.
     items.sort_by(|a, b| a.path.cmp(&b.path));
     items.dedup_by(|a, b| a.path == b.path);

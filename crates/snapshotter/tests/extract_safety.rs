@@ -187,3 +187,20 @@ fn whiteouts_and_opaque_applied() {
     assert_eq!(std::fs::read(tmp.path().join("opq/new")).unwrap(), b"n");
     assert_eq!(std::fs::read(tmp.path().join("keep/a")).unwrap(), b"a");
 }
+
+/// Found by the property test: a link whose name equals its target's base name.
+#[test]
+fn hard_link_with_same_base_name_as_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tar = RawTar::new()
+        .dir("b/")
+        .file("b/c", b"x")
+        .hardlink("c", "b/c")
+        .finish();
+    extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap();
+    assert_eq!(std::fs::read(tmp.path().join("c")).unwrap(), b"x");
+    // And a link naming itself is harmless.
+    let tar = RawTar::new().file("s", b"y").hardlink("s", "s").finish();
+    extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap();
+    assert_eq!(std::fs::read(tmp.path().join("s")).unwrap(), b"y");
+}

@@ -133,11 +133,8 @@ pub(crate) fn apply_meta(
             .map_err(|e| io_err(shown, "set mode", e))?;
     }
     if !meta.xattrs.is_empty() {
-        // Through the parent's descriptor: the final name is not followed if it is a link.
-        let proc_path = format!("/proc/self/fd/{}/", parent.as_raw_fd());
-        let mut path = proc_path.into_bytes();
-        path.extend_from_slice(name);
-        let path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path);
+        let path = proc_path(parent, name);
+        let path = path.as_os_str();
         for (key, value) in &meta.xattrs {
             if is_private_xattr(key) {
                 continue; // never let a layer plant overlay bookkeeping
@@ -151,6 +148,32 @@ pub(crate) fn apply_meta(
         set_times(parent, name, mtime, shown)?;
     }
     Ok(())
+}
+
+/// The path of `name` through the parent's descriptor: calls on it never follow a link
+/// in the parent chain, and `l*` calls do not follow the final name either.
+fn proc_path(parent: &OwnedFd, name: &[u8]) -> std::path::PathBuf {
+    let mut path = format!("/proc/self/fd/{}/", parent.as_raw_fd()).into_bytes();
+    path.extend_from_slice(name);
+    std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path))
+}
+
+/// Removes the extended attributes of an existing directory that the new entry does not
+/// have, so a directory entry laid over an older one ends up with exactly its own.
+pub(crate) fn drop_stale_xattrs(parent: &OwnedFd, name: &[u8], meta: &EntryMeta) {
+    let path = proc_path(parent, name);
+    let Ok(names) = xattr::list(&path) else {
+        return; // no xattr support: nothing can be stale
+    };
+    for key in names {
+        let Some(key) = key.to_str() else { continue };
+        if is_private_xattr(key) || meta.xattrs.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        if let Err(e) = xattr::remove(&path, key) {
+            tracing::warn!(path = %path.display(), xattr = %key, error = %e, "stale extended attribute not removed");
+        }
+    }
 }
 
 /// Mode and times of a directory, applied after its contents were written.

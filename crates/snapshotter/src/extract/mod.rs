@@ -181,7 +181,7 @@ impl Extractor {
                     .map_err(|e| io_err(&shown, "create symbolic link", e))?;
                 apply_meta(&parent, &name, &meta, &shown, self.owner_mode(), false)?;
             }
-            EntryType::Link => self.hard_link(&mut entry, &shown, &parent, &name)?,
+            EntryType::Link => self.hard_link(&mut entry, &shown, &parent, &name, &full)?,
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 let file_type = match kind {
                     EntryType::Char => FileType::CharacterDevice,
@@ -250,6 +250,8 @@ impl Extractor {
             }
             mkdirat(parent, name, Mode::from_raw_mode(0o700))
                 .map_err(|e| io_err(shown, "create directory", e))?;
+        } else {
+            metadata::drop_stale_xattrs(parent, name, &meta);
         }
         if replaced_whiteout
             && let WhiteoutMode::OverlayFormat { opaque_xattr } = self.options.whiteouts
@@ -275,6 +277,7 @@ impl Extractor {
         shown: &str,
         parent: &OwnedFd,
         name: &[u8],
+        full: &[u8],
     ) -> Result<(), ExtractError> {
         let raw_target = entry
             .link_name_bytes()
@@ -313,7 +316,7 @@ impl Extractor {
             }
             Err(e) => return Err(io_err(shown, "stat hard link target", e)),
         }
-        if target_parents == &components[..components.len() - 1] && *target_name == name {
+        if join(target_parents, target_name) == full {
             return Ok(()); // a link to itself: already there
         }
         self.replace_existing(shown, parent, name)?;

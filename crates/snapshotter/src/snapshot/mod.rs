@@ -154,9 +154,8 @@ impl Snapshotter {
     pub fn mount(&self, key: &str) -> Result<Mount, SnapshotError> {
         let info = self.info(key)?;
         let dir = self.snapshot_dir(key);
-        let lowers: Vec<PathBuf> = info
-            .parents
-            .iter()
+        let lowers: Vec<PathBuf> = overlay_lowers(&info.parents)
+            .into_iter()
             .map(|d| self.layers.layer_path(d))
             .collect();
         match (info.backend, info.kind) {
@@ -427,6 +426,16 @@ impl Snapshotter {
             }),
         }
     }
+}
+
+/// The parents to stack, bottom first, each once: overlayfs refuses the same directory
+/// twice, and a layer's lower occurrence is fully shadowed by its upper one (every path the
+/// layer defines, deletes or hides is decided by the upper copy), so it can be dropped.
+fn overlay_lowers(parents: &[Digest]) -> Vec<&Digest> {
+    let mut seen = std::collections::HashSet::new();
+    let mut top_first: Vec<&Digest> = parents.iter().rev().filter(|d| seen.insert(*d)).collect();
+    top_first.reverse();
+    top_first
 }
 
 /// Root directories of containers are 0755 regardless of the caller's umask.

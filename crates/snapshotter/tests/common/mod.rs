@@ -32,7 +32,8 @@ pub struct Node {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
-    pub content: Vec<u8>,
+    /// Length and digest of a regular file's content (not the bytes: failures stay readable).
+    pub content: (usize, String),
     pub link: Option<PathBuf>,
     pub rdev: u64,
     pub xattrs: Vec<(String, Vec<u8>)>,
@@ -100,7 +101,10 @@ fn walk(root: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, Node>) {
                 mode: meta.mode() & 0o7777,
                 uid: meta.uid(),
                 gid: meta.gid(),
-                content,
+                content: (
+                    content.len(),
+                    rbuild_snapshotter::Digest::of_bytes(&content).hex()[..12].to_string(),
+                ),
                 link: ft.is_symlink().then(|| std::fs::read_link(&path).unwrap()),
                 rdev: meta.rdev(),
                 xattrs,
