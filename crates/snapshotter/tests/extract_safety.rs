@@ -204,3 +204,39 @@ fn hard_link_with_same_base_name_as_target() {
     extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap();
     assert_eq!(std::fs::read(tmp.path().join("s")).unwrap(), b"y");
 }
+
+#[test]
+fn empty_numeric_fields_read_as_zero() {
+    // tar::Header::new_ustar() leaves uid/gid empty, as some writers do.
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mode(0o640);
+    header.set_size(2);
+    builder.append_data(&mut header, "f", &b"hi"[..]).unwrap();
+    let tar = builder.into_inner().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap();
+    assert_eq!(std::fs::read(tmp.path().join("f")).unwrap(), b"hi");
+}
+
+#[test]
+fn garbage_numeric_field_is_refused() {
+    let mut tar = RawTar::new().file("g", b"x").finish();
+    tar[108..116].copy_from_slice(b"zzzzzzz\0"); // uid field
+    let sum: u32 = tar[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    tar[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let tmp = tempfile::tempdir().unwrap();
+    let err = extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("uid"), "{err}");
+}

@@ -40,11 +40,16 @@ impl EntryMeta {
             entry: shown.to_string(),
             reason: format!("unreadable {what} in the tar header"),
         };
+        let raw = header.as_old();
+        let mode = lenient(header.mode().map(u64::from), &raw.mode).ok_or_else(|| bad("mode"))?;
         let mut meta = EntryMeta {
-            mode: Some(header.mode().map_err(|_| bad("mode"))? & 0o7777),
-            uid: header.uid().map_err(|_| bad("uid"))?,
-            gid: header.gid().map_err(|_| bad("gid"))?,
-            mtime: Some((header.mtime().map_err(|_| bad("mtime"))? as i64, 0)),
+            mode: Some((mode & 0o7777) as u32),
+            uid: lenient(header.uid(), &raw.uid).ok_or_else(|| bad("uid"))?,
+            gid: lenient(header.gid(), &raw.gid).ok_or_else(|| bad("gid"))?,
+            mtime: Some((
+                lenient(header.mtime(), &raw.mtime).ok_or_else(|| bad("mtime"))? as i64,
+                0,
+            )),
             xattrs: Vec::new(),
         };
         if let Some(exts) = entry.pax_extensions().map_err(ExtractError::Read)? {
@@ -76,6 +81,16 @@ impl EntryMeta {
             mtime: None,
             ..self.clone()
         }
+    }
+}
+
+/// A numeric header field; an empty one (all NUL or spaces, as some writers leave
+/// fields they do not use) reads as 0, like Go's and GNU tar's readers do.
+fn lenient(parsed: std::io::Result<u64>, raw: &[u8]) -> Option<u64> {
+    match parsed {
+        Ok(v) => Some(v),
+        Err(_) if raw.iter().all(|b| *b == 0 || *b == b' ') => Some(0),
+        Err(_) => None,
     }
 }
 
