@@ -14,7 +14,8 @@ use sha2::{Digest as _, Sha256};
 use crate::digest::Digest;
 use crate::error::{IoContext, StoreError};
 use crate::fsutil::fsync_dir;
-use crate::lock::try_lock_open_file;
+use crate::layout::store_lock_path;
+use crate::lock::{FileLock, LockMode, try_lock_open_file};
 use crate::tempname::{clean_abandoned, unique_name};
 
 /// A directory of blobs named by their sha256 digest.
@@ -47,7 +48,14 @@ impl ContentStore {
     }
 
     /// Starts a new blob: a temporary file in the store, hashed as it is written.
+    ///
+    /// The writer holds the store lock shared until it is committed or dropped, so a
+    /// concurrent [`crate::prune`] (which takes it exclusively) never removes a blob that
+    /// is being written. Callers that must also record the new blob somewhere (an image
+    /// index) before a prune may run should hold [`crate::FileLock`] on
+    /// [`crate::store_lock_path`] shared across both steps.
     pub fn writer(&self) -> Result<BlobWriter, StoreError> {
+        let store_lock = FileLock::acquire(&store_lock_path(&self.root), LockMode::Shared)?;
         let temp_path = self.tmp.join(unique_name("blob"));
         let file = OpenOptions::new()
             .write(true)
@@ -63,6 +71,7 @@ impl ContentStore {
             hasher: Sha256::new(),
             size: 0,
             blobs_dir: self.blobs.clone(),
+            _store_lock: store_lock,
         })
     }
 
@@ -148,6 +157,8 @@ pub struct BlobWriter {
     hasher: Sha256,
     size: u64,
     blobs_dir: PathBuf,
+    // Released when the writer goes, after the rename (fields drop after `drop` runs).
+    _store_lock: FileLock,
 }
 
 impl Write for BlobWriter {

@@ -201,3 +201,32 @@ fn crash_leftovers_are_invisible_and_cleaned() {
     LayerStore::open(dir.path()).unwrap();
     assert!(!leftover.exists());
 }
+
+#[test]
+fn prune_waits_for_blob_writers() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let content = ContentStore::open(dir.path()).unwrap();
+    let mut writer = content.writer().unwrap();
+    writer.write_all(b"being downloaded").unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (root, flag) = (dir.path().to_path_buf(), Arc::clone(&done));
+    let pruner = std::thread::spawn(move || {
+        let report = prune(&root, &PruneRoots::default()).unwrap();
+        flag.store(true, Ordering::SeqCst);
+        report
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !done.load(Ordering::SeqCst),
+        "prune ran while a blob was being written"
+    );
+    let (digest, _) = writer.commit(None).unwrap();
+    let report = pruner.join().unwrap();
+    // The finished blob was unreferenced, so prune removed it whole, never half.
+    assert_eq!(report.blobs_removed, vec![digest]);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0
+    );
+}
