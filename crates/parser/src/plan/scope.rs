@@ -97,9 +97,21 @@ impl<'a> WordExpander<'a> {
 
     /// One word (quotes removed), as `COPY`, `ENV`, `WORKDIR`... use.
     pub fn word(&mut self, word: &str) -> Result<String, ExpandError> {
+        if self.is_literal(word) {
+            return Ok(word.to_string());
+        }
         let processed = self.lexer.process_word(word, &self.scope.vars)?;
         self.unset.extend(processed.unset);
         Ok(processed.value)
+    }
+
+    /// A word without `$`, quotes or escape tokens comes out unchanged: skip
+    /// the lexer (most words of real Dockerfiles are like that).
+    fn is_literal(&self, word: &str) -> bool {
+        let escape = self.lexer.escape_token();
+        !word
+            .chars()
+            .any(|c| c == '$' || c == '\'' || c == '"' || c == escape)
     }
 
     /// Whitespace-separated words, as `EXPOSE` uses.
