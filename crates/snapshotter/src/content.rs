@@ -123,6 +123,22 @@ impl ContentStore {
         Ok(out)
     }
 
+    /// Reads a small blob (a manifest or config JSON) whole, checking it still hashes to
+    /// its name (on-disk corruption is reported, never returned as content).
+    pub fn read_bytes(&self, d: &Digest) -> Result<Vec<u8>, StoreError> {
+        let path = self.blob_path(d);
+        let bytes =
+            std::fs::read(&path).map_err(|e| self.missing_or_io(d, "read blob", path, e))?;
+        let actual = Digest::of_bytes(&bytes);
+        if actual != *d {
+            return Err(StoreError::DigestMismatch {
+                expected: d.clone(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
     /// Stores a small in-memory blob (a manifest or config JSON) and returns its digest.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest, StoreError> {
         let mut w = self.writer()?;

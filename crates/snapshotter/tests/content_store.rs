@@ -158,3 +158,19 @@ fn list_ignores_foreign_files() {
     let d = store.put_bytes(b"a").unwrap();
     assert_eq!(store.list().unwrap(), vec![d]);
 }
+
+#[test]
+fn read_bytes_verifies_content() {
+    let (_dir, store) = store();
+    let d = store.put_bytes(b"{\"config\":true}").unwrap();
+    assert_eq!(store.read_bytes(&d).unwrap(), b"{\"config\":true}");
+    // Corrupt it on disk (blobs are read-only; root ignores that, so make it writable).
+    let path = store.blob_path(&d);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&path, b"{\"config\":fals}").unwrap();
+    assert!(matches!(
+        store.read_bytes(&d),
+        Err(StoreError::DigestMismatch { .. })
+    ));
+}
