@@ -17,7 +17,7 @@ pub(super) fn inspect_json(image: &StoredImage, index: &NameIndex) -> Value {
         match Reference::parse(name) {
             Ok(r) if r.digest().is_some() => repo_digests.push(r.familiar()),
             Ok(r) => repo_tags.push(r.familiar()),
-            Err(_) => repo_tags.push(name.clone()),
+            Err(_) => {}
         }
     }
     let config = &image.config;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rbuild_snapshotter::Digest;
 
 use super::ImageStore;
-use crate::compress::{CompressionOptions, compress, compression_threads};
+use crate::compress::{CompressionOptions, compress, compression_threads, decompressing_reader};
 use crate::error::{OciError, stream_err};
 use crate::model::{Descriptor, media_types};
 
@@ -47,7 +47,8 @@ impl ImageStore {
         })
     }
 
-    /// Compresses several layer tar files at once (each one also in parallel blocks), keeping
+    /// Compresses several layer tar files (plain, or gzip/zstd which are decompressed first:
+    /// the diff_id is always that of the plain tar) at once (each one also in parallel blocks), keeping
     /// their order in the result. At most as many layers run at once as there are
     /// compression threads, so memory stays bounded.
     pub fn add_layer_files(
@@ -69,7 +70,11 @@ impl ImageStore {
                                 path: path.clone(),
                                 source,
                             })
-                            .and_then(|file| self.add_layer(file, options, oci_media_types));
+                            .and_then(|file| {
+                                let tar = decompressing_reader(file)
+                                    .map_err(stream_err(format!("reading {}", path.display())))?;
+                                self.add_layer(tar, options, oci_media_types)
+                            });
                         *slot = Some(result);
                     });
                 }

@@ -136,10 +136,10 @@ impl ImageStore {
         layers: Vec<Descriptor>,
         docker_media_types: bool,
     ) -> Result<Descriptor, OciError> {
-        let (manifest_type, config_type) = if docker_media_types {
-            (media_types::DOCKER_MANIFEST, media_types::DOCKER_CONFIG)
+        let config_type = if docker_media_types {
+            media_types::DOCKER_CONFIG
         } else {
-            (media_types::OCI_MANIFEST, media_types::OCI_CONFIG)
+            media_types::OCI_CONFIG
         };
         if config.rootfs.diff_ids.len() != layers.len() {
             return Err(OciError::InvalidImage {
@@ -152,6 +152,22 @@ impl ImageStore {
             });
         }
         let config = self.put_json(config, config_type)?;
+        self.write_manifest(config, layers, docker_media_types)
+    }
+
+    /// Writes a manifest for a config blob already stored (kept byte for byte, so the image
+    /// ID does not change) and `layers`.
+    pub fn write_manifest(
+        &self,
+        config: Descriptor,
+        layers: Vec<Descriptor>,
+        docker_media_types: bool,
+    ) -> Result<Descriptor, OciError> {
+        let manifest_type = if docker_media_types {
+            media_types::DOCKER_MANIFEST
+        } else {
+            media_types::OCI_MANIFEST
+        };
         let manifest = Manifest {
             schema_version: 2,
             media_type: Some(manifest_type.to_string()),
@@ -205,6 +221,13 @@ impl ImageStore {
     }
 
     fn lookup_id(&self, index: &NameIndex, text: &str) -> Result<Digest, OciError> {
+        // A full manifest digest names a stored image even when nothing else does.
+        if let Ok(digest) = text.parse::<Digest>()
+            && self.content.contains(&digest)
+            && self.image(&digest).is_ok()
+        {
+            return Ok(digest);
+        }
         let prefix = text.strip_prefix("sha256:").unwrap_or(text);
         let is_hex = !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_hexdigit());
         if !is_hex {
@@ -258,6 +281,21 @@ impl ImageStore {
             index
                 .names
                 .insert(pinned.to_string(), manifest_digest.clone());
+            Ok(())
+        })
+    }
+
+    /// Keeps an image that has no name (e.g. loaded from an archive without names) visible
+    /// in `rbuild images` as `<none>`, by its manifest digest.
+    pub fn keep_untagged(&self, manifest_digest: &Digest) -> Result<(), OciError> {
+        self.image(manifest_digest)?;
+        self.names.update(|index| {
+            let already = index.names.values().any(|d| d == manifest_digest);
+            if !already {
+                index
+                    .names
+                    .insert(format!("@{manifest_digest}"), manifest_digest.clone());
+            }
             Ok(())
         })
     }
@@ -330,7 +368,8 @@ impl ImageStore {
             match Reference::parse(name) {
                 Ok(r) if r.digest().is_some() => entry.1.push(r.familiar()),
                 Ok(r) => entry.0.push(r.familiar()),
-                Err(_) => entry.0.push(name.clone()),
+                // `@sha256:…` keeps an unnamed image listed.
+                Err(_) => {}
             }
         }
         let mut rows = Vec::new();

@@ -8,6 +8,8 @@ pub(crate) fn tiny_layer_tar(content: &str) -> Vec<u8> {
     let mut header = tar::Header::new_gnu();
     header.set_size(content.len() as u64);
     header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
     header.set_mtime(0);
     header.set_cksum();
     builder
