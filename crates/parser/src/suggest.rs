@@ -4,6 +4,10 @@
 /// if it is close enough to be a plausible typo: at most one edit for short
 /// words, up to a third of the word's length for longer ones.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // Nothing is a typo of a very long word; this also bounds the work.
+    if word.len() > 64 {
+        return None;
+    }
     let word = word.to_lowercase();
     let limit = (word.chars().count() / 3).max(1);
     candidates

@@ -76,7 +76,8 @@ pub struct RunMount {
     /// `type=` (default `bind`).
     pub mount_type: MountType,
     /// `target=` / `dst=` / `destination=`: path inside the container.
-    /// Required for bind, cache and tmpfs mounts.
+    /// Relative (or absent) targets are resolved against the working
+    /// directory, as BuildKit does (`RUN --mount=from=x` mounts at WORKDIR).
     pub target: Option<String>,
     /// `source=` / `src=`: path in the `from` source (bind, cache) .
     pub source: Option<String>,

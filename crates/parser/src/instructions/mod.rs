@@ -136,10 +136,10 @@ fn locate(node: &Node, needle: &str) -> Span {
     };
     let mut start = node.span.start;
     let before = &node.original[..index];
-    start.column += before.chars().count() as u32;
+    start.column = start.column.saturating_add(before.chars().count() as u32);
     start.offset += index;
     let mut end = start;
-    end.column += needle.chars().count() as u32;
+    end.column = end.column.saturating_add(needle.chars().count() as u32);
     end.offset += needle.len();
     Span::new(start, end)
 }
@@ -361,11 +361,7 @@ fn parse_file_copy(
 ) -> Result<FileCopy, Located> {
     let mut flags = flags(node, name, valid)?;
     let Some((dest, sources)) = node.args.split_last().filter(|(_, s)| !s.is_empty()) else {
-        let expected = if node.args.len() == 1 {
-            "at least two arguments (sources and a destination); the destination could not be determined"
-        } else {
-            "at least two arguments (sources and a destination)"
-        };
+        let expected = "at least two arguments: one or more sources and a destination";
         return Err(count_error(node, name, expected));
     };
     if !node.json && matches!(parse_opener(dest), Ok(Some(_))) {

@@ -131,15 +131,6 @@ pub fn parse_mount(value: &str) -> Result<RunMount, ParseErrorKind> {
 fn validate(mount: &RunMount) -> Result<(), ParseErrorKind> {
     let kind = mount.mount_type.as_str();
     let invalid = |message: String| Err(ParseErrorKind::InvalidMount { message });
-    let needs_target = matches!(
-        mount.mount_type,
-        MountType::Bind | MountType::Cache | MountType::Tmpfs
-    );
-    if needs_target && mount.target.as_deref().is_none_or(str::is_empty) {
-        return invalid(format!(
-            "a {kind} mount needs a target; add target=<path in the container>"
-        ));
-    }
     if mount.sharing.is_some() && mount.mount_type != MountType::Cache {
         return invalid(format!(
             "sharing= is only valid for cache mounts, not {kind}"
@@ -340,7 +331,7 @@ mod tests {
             err("type=volume,target=/x"),
             "RUN --mount: invalid value \"volume\" for type: expected one of bind, cache, tmpfs, secret, ssh"
         );
-        assert!(err("type=cache").contains("needs a target"));
+        assert!(parse_mount("type=cache").unwrap().target.is_none());
         assert!(err("type=cache,target=/x,sharing=all").contains("one of shared, private, locked"));
         assert!(err("type=cache,target=/x,colour=red").contains("unexpected key \"colour\""));
         assert!(err("type=cache,target=/x,uid=abc").contains("numeric id"));

@@ -25,10 +25,7 @@ pub struct HeredocOpener {
 
 /// All heredoc openers on `line`, in order.
 pub fn heredocs_in_line(line: &str) -> Result<Vec<HeredocOpener>, ParseErrorKind> {
-    let Some(words) = raw_words(line) else {
-        // BuildKit ignores lexing errors of the whole line here.
-        return Ok(Vec::new());
-    };
+    let words = raw_words(line);
     let mut openers = Vec::new();
     let mut index = 0;
     while index < words.len() {
@@ -149,9 +146,10 @@ fn unquote_single_word(text: &str) -> Option<(Option<String>, bool)> {
     Some(((words == 1).then_some(word), quoted))
 }
 
-/// Splits a line into words, keeping quotes and escapes; `None` on an
-/// unterminated quote.
-fn raw_words(line: &str) -> Option<Vec<String>> {
+/// Splits a line into words, keeping quotes and escapes. An unterminated
+/// quote ends the last word at the end of the line, so that `<<'EOF` is
+/// still seen (and rejected) as a malformed heredoc opener.
+fn raw_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
@@ -172,25 +170,26 @@ fn raw_words(line: &str) -> Option<Vec<String>> {
                     word.push(next);
                 }
             }
-            '\'' | '"' => loop {
-                let inner = chars.next()?;
-                word.push(inner);
-                if inner == c {
-                    break;
-                }
-                if c == '"' && inner == '\\' {
-                    if let Some(next) = chars.next() {
-                        word.push(next);
+            '\'' | '"' => {
+                while let Some(inner) = chars.next() {
+                    word.push(inner);
+                    if inner == c {
+                        break;
+                    }
+                    if c == '"' && inner == '\\' {
+                        if let Some(next) = chars.next() {
+                            word.push(next);
+                        }
                     }
                 }
-            },
+            }
             _ => {}
         }
     }
     if in_word {
         words.push(word);
     }
-    Some(words)
+    words
 }
 
 #[cfg(test)]

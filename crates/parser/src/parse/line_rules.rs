@@ -63,9 +63,19 @@ pub fn takes_heredocs(keyword: &str) -> bool {
         .any(|k| k.eq_ignore_ascii_case(keyword))
 }
 
+/// Deepest `ONBUILD ONBUILD ...` nesting accepted at the raw level. The
+/// typed layer rejects any nesting; the limit keeps the recursive parse,
+/// dump and drop of hostile input (continuation lines make logical lines
+/// unbounded) far from the stack limit.
+const MAX_NESTING: usize = 64;
+
 /// Builds the raw node for a logical line. Spans and `original` are left
 /// for the caller to fill in.
 pub fn node_from_line(line: &str, escape: char) -> Result<Node, ParseErrorKind> {
+    node_at_depth(line, escape, 0)
+}
+
+fn node_at_depth(line: &str, escape: char, depth: usize) -> Result<Node, ParseErrorKind> {
     let (keyword, rest) = split_blanks_once(line.trim());
     let (flags, args_text) = match rest {
         Some(rest) => extract_flags(rest),
@@ -112,8 +122,14 @@ pub fn node_from_line(line: &str, escape: char) -> Result<Node, ParseErrorKind> 
             }
         }
         ArgRule::Nested => {
+            if depth >= MAX_NESTING {
+                return Err(ParseErrorKind::InvalidArguments {
+                    instruction: "ONBUILD".to_string(),
+                    message: format!("instructions nested more than {MAX_NESTING} levels deep"),
+                });
+            }
             if !args_text.is_empty() {
-                node.nested = Some(Box::new(node_from_line(args_text, escape)?));
+                node.nested = Some(Box::new(node_at_depth(args_text, escape, depth + 1)?));
             }
         }
         ArgRule::Ignore => node.args.push(String::new()),

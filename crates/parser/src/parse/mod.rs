@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use crate::ast::{Heredoc, Warning, WarningKind};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::node::{Node, SyntaxTree};
-use crate::span::Span;
+use crate::span::{Position, Span};
 use directives::DirectiveScanner;
 use lines::{LineReader, PhysicalLine};
 
@@ -127,15 +127,26 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
         node.span = span;
         if let Some(nested) = node.nested.as_deref_mut() {
             nested.span = span;
-            nested.original = logical[node.keyword.len()..].trim_start().to_string();
+            nested.original = logical
+                .get(node.keyword.len()..)
+                .unwrap_or_default()
+                .trim_start()
+                .to_string();
+            // The nested keyword is usually on the first physical line; when
+            // continuation lines split it, point at the whole instruction.
             let after = keyword_start + node.keyword.len();
-            nested.keyword_span = match first.text[after..].find(nested.keyword.as_str()) {
+            let found = first
+                .text
+                .get(after..)
+                .and_then(|rest| rest.find(nested.keyword.as_str()));
+            nested.keyword_span = match found {
                 Some(i) if !nested.keyword.is_empty() => Span::new(
                     first.position(after + i),
                     first.position(after + i + nested.keyword.len()),
                 ),
                 _ => span,
             };
+            nested.span.start = nested.keyword_span.start;
         }
         node.original = logical.into_owned();
         last_consumed = Some(last);
@@ -143,7 +154,14 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
     }
 
     let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
-        let at = last_consumed.map_or_else(Default::default, |l| l.end());
+        let at = last_consumed.map_or(
+            Position {
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
+            |l| l.end(),
+        );
         return Err(fail(Span::new(at, at), ParseErrorKind::NoInstructions));
     };
     let span = Span::new(first.span.start, last.span.end);
