@@ -126,7 +126,10 @@ pub fn is_loopback(host: &str) -> bool {
     } else {
         host.rsplit_once(':').map_or(host, |(h, _)| h)
     };
-    name == "localhost" || name == "::1" || name.starts_with("127.")
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn split_env(name: &str) -> Vec<String> {
