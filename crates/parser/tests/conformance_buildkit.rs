@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rbuild_parser::{buildkit_dump_syntax, parse_dockerfile, parse_syntax};
+use rbuild_parser::{buildkit_dump, buildkit_dump_syntax, parse_dockerfile, parse_syntax};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,4 +97,31 @@ fn line_numbers_match_buildkit() {
         .collect();
     assert_eq!(lines, vec![(5, 5), (11, 12), (17, 31)]);
     assert_eq!((typed.span.start.line, typed.span.end.line), (5, 31));
+}
+
+/// The typed layer keeps each instruction's raw node, so its dump is the
+/// same. The fixtures that use deliberately invalid instructions (unknown
+/// flags such as `COPY --user`, `HEALTHCHECK CONNECT`, `CMD --doit`) are
+/// rejected by the typed layer, like BuildKit's instruction parser does.
+#[test]
+fn typed_layer_dump_matches_where_instructions_are_valid() {
+    let mut accepted = 0;
+    let mut rejected = Vec::new();
+    for dir in case_dirs("testfiles") {
+        let source = fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
+        let expected = fs::read_to_string(dir.join("result")).expect("result");
+        match parse_dockerfile(&source, None) {
+            Ok(df) => {
+                assert_eq!(buildkit_dump(&df), expected, "{}", dir.display());
+                accepted += 1;
+            }
+            Err(_) => rejected.push(dir.file_name().unwrap().to_string_lossy().to_string()),
+        }
+    }
+    assert_eq!(
+        rejected,
+        ["flags", "health"],
+        "only the invalid-instruction fixtures"
+    );
+    assert_eq!(accepted, 31);
 }

@@ -108,3 +108,104 @@ mod tests {
         assert_eq!(split_directive("FROM x"), None);
     }
 }
+
+/// The `syntax` directive as BuildKit's frontend selection finds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyntaxDirective {
+    /// The frontend image: the value up to the first space
+    /// (`docker/dockerfile:1` for `docker/dockerfile:1 // opts`).
+    pub frontend: String,
+    /// The whole value.
+    pub value: String,
+    /// 1-based line of the directive (1 for the JSON form).
+    pub line: u32,
+}
+
+/// Finds the `syntax` directive the way BuildKit selects a frontend: a BOM
+/// and a `#!` first line are skipped; then a whole-file JSON object with a
+/// `"syntax"` key, or leading `//syntax=` lines, or leading `# syntax=`
+/// lines are accepted.
+pub fn detect_syntax(text: &str) -> Option<SyntaxDirective> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (text, first_line) = match text.strip_prefix("#!") {
+        Some(rest) => (rest.split_once('\n').map_or("", |(_, r)| r), 2),
+        None => (text, 1),
+    };
+    let found = |value: &str, line: u32| {
+        let frontend = value.split(' ').next().unwrap_or_default().to_string();
+        Some(SyntaxDirective {
+            frontend,
+            value: value.to_string(),
+            line,
+        })
+    };
+    if let Ok(object) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        if let Some(serde_json::Value::String(value)) = object.get("syntax") {
+            return found(value, first_line);
+        }
+    }
+    for prefix in ["//", "#"] {
+        for (index, line) in text.lines().enumerate() {
+            let Some(rest) = line.trim_start().strip_prefix(prefix) else {
+                break;
+            };
+            let Some((name, value)) =
+                split_directive(&format!("#{rest}")).map(|(n, v)| (n.to_string(), v.to_string()))
+            else {
+                break;
+            };
+            if !name.eq_ignore_ascii_case("syntax") {
+                // Other known directives may come first (`# check=...`).
+                if KNOWN.iter().any(|k| k.eq_ignore_ascii_case(&name)) {
+                    continue;
+                }
+                break;
+            }
+            let line_number = first_line + u32::try_from(index).unwrap_or(u32::MAX - 2);
+            return found(&value, line_number);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod detect_tests {
+    use super::*;
+
+    fn frontend(text: &str) -> Option<(String, u32)> {
+        detect_syntax(text).map(|d| (d.frontend, d.line))
+    }
+
+    #[test]
+    fn detect_syntax_like_buildkit() {
+        let d =
+            detect_syntax("# syntax = dockerfile:experimental // opts\nFROM busybox\n").unwrap();
+        assert_eq!(d.frontend, "dockerfile:experimental");
+        assert_eq!(d.value, "dockerfile:experimental // opts");
+        assert_eq!(d.line, 1);
+        assert_eq!(
+            frontend("#!/bin/sh\n# syntax = dockerfile:experimental\nFROM busybox\n"),
+            Some(("dockerfile:experimental".into(), 2))
+        );
+        assert_eq!(
+            frontend("#!/bin/sh\n\n# syntax = dockerfile:experimental\n"),
+            None
+        );
+        assert_eq!(frontend("FROM busybox\nRUN ls\n"), None);
+        assert_eq!(
+            frontend("//syntax=foo\n//key=value"),
+            Some(("foo".into(), 1))
+        );
+        assert_eq!(frontend("#!/bin/sh\n//syntax=x"), Some(("x".into(), 2)));
+        assert_eq!(
+            frontend(r#"{"syntax": "foo", "bar": ["abc"]}"#),
+            Some(("foo".into(), 1))
+        );
+        assert_eq!(frontend(r#"{"syntax": "foo""#), None);
+        assert_eq!(frontend("{\"syntax\": \"foo\"}\n# syntax=bar"), None);
+        assert_eq!(
+            frontend("\u{feff}# syntax = myfrontend\nFROM busybox\n"),
+            Some(("myfrontend".into(), 1))
+        );
+    }
+}

@@ -7,7 +7,7 @@
 //! Linear in the input; single-line instructions are not copied before
 //! they are split.
 
-pub(crate) mod directives;
+pub mod directives;
 pub(crate) mod heredoc;
 pub(crate) mod json;
 pub(crate) mod line_rules;
