@@ -27,7 +27,12 @@ impl PaxRecords {
 
     /// The extended header block and body to write before the entry's own header.
     pub(crate) fn encode(mut self, entry_name: &[u8]) -> (Header, Vec<u8>) {
-        self.records.sort();
+        // Standard keys first, then xattrs: some readers (the tar crate's among them) split
+        // records on newlines, and a binary xattr value holding one would hide any record
+        // after it; putting `path`, `linkpath`, `size`... first keeps those readable.
+        self.records.sort_by(|(a, _), (b, _)| {
+            (a.starts_with("SCHILY."), a).cmp(&(b.starts_with("SCHILY."), b))
+        });
         let mut body = Vec::new();
         for (key, value) in &self.records {
             body.extend_from_slice(&record(key, value));

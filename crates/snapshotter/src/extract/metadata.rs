@@ -1,6 +1,5 @@
 //! Owner, mode, extended attributes and times of extracted entries.
 
-use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use rustix::fs::{
@@ -10,6 +9,7 @@ use rustix::io::Errno;
 
 use super::error::ExtractError;
 use super::safe_dir::io_err;
+use super::tar_reader::TarEntry;
 use crate::overlay_format::is_private_xattr;
 
 /// Metadata of one tar entry, PAX records applied.
@@ -31,11 +31,8 @@ pub(crate) enum OwnerMode {
 }
 
 impl EntryMeta {
-    pub(crate) fn read<R: Read>(
-        entry: &mut tar::Entry<'_, R>,
-        shown: &str,
-    ) -> Result<Self, ExtractError> {
-        let header = entry.header();
+    pub(crate) fn read(entry: &TarEntry, shown: &str) -> Result<Self, ExtractError> {
+        let header = &entry.header;
         let bad = |what: &str| ExtractError::Refused {
             entry: shown.to_string(),
             reason: format!("unreadable {what} in the tar header"),
@@ -52,21 +49,16 @@ impl EntryMeta {
             )),
             xattrs: Vec::new(),
         };
-        if let Some(exts) = entry.pax_extensions().map_err(ExtractError::Read)? {
-            for ext in exts {
-                let ext = ext.map_err(ExtractError::Read)?;
-                let Ok(key) = ext.key() else { continue };
-                let value = ext.value_bytes();
-                match key {
-                    "uid" => meta.uid = parse_u64(value).ok_or_else(|| bad("PAX uid"))?,
-                    "gid" => meta.gid = parse_u64(value).ok_or_else(|| bad("PAX gid"))?,
-                    "mtime" => {
-                        meta.mtime = Some(parse_time(value).ok_or_else(|| bad("PAX mtime"))?)
-                    }
-                    _ => {
-                        if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
-                            meta.xattrs.push((name.to_string(), value.to_vec()));
-                        }
+        for (key, value) in &entry.pax {
+            match key.as_str() {
+                "uid" => meta.uid = parse_u64(value).ok_or_else(|| bad("PAX uid"))?,
+                "gid" => meta.gid = parse_u64(value).ok_or_else(|| bad("PAX gid"))?,
+                "mtime" => meta.mtime = Some(parse_time(value).ok_or_else(|| bad("PAX mtime"))?),
+                _ => {
+                    if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                        // A later record for the same attribute wins, as in the PAX spec.
+                        meta.xattrs.retain(|(k, _)| k != name);
+                        meta.xattrs.push((name.to_string(), value.clone()));
                     }
                 }
             }

@@ -12,6 +12,7 @@
 mod error;
 mod metadata;
 pub(crate) mod safe_dir;
+mod tar_reader;
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -22,11 +23,12 @@ use rustix::fs::{
     AtFlags, FileType, Mode, OFlags, linkat, mkdirat, mknodat, openat, statat, symlinkat,
 };
 use rustix::io::Errno;
-use tar::{Archive, EntryType};
+use tar::EntryType;
 
 pub use error::ExtractError;
 use metadata::{EntryMeta, apply_dir_meta, apply_meta};
 use safe_dir::{io_err, list_names, open_dir_chain, remove_at, split_components};
+use tar_reader::{TarEntry, TarReader};
 
 use crate::overlay_format::{OPAQUE_MARKER, WHITEOUT_PREFIX};
 
@@ -102,10 +104,11 @@ pub fn extract_layer<R: Read>(
         summary: ExtractSummary::default(),
         is_root: rustix::process::geteuid().is_root(),
     };
-    let mut archive = Archive::new(tar);
-    for entry in archive.entries().map_err(ExtractError::Read)? {
-        let entry = entry.map_err(ExtractError::Read)?;
-        extractor.entry(entry)?;
+    // Buffered: headers are read 512 bytes at a time. Read-ahead is harmless to callers
+    // hashing the stream underneath: they drain what remains after we return.
+    let mut reader = TarReader::new(io::BufReader::with_capacity(64 * 1024, tar));
+    while let Some(entry) = reader.next_entry().map_err(ExtractError::Read)? {
+        extractor.entry(&mut reader, entry)?;
     }
     extractor.finish_dirs()?;
     Ok(extractor.summary)
@@ -124,13 +127,14 @@ struct Extractor {
 }
 
 impl Extractor {
-    fn entry<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<(), ExtractError> {
-        let raw = entry.path_bytes().into_owned();
+    fn entry<R: Read>(
+        &mut self,
+        reader: &mut TarReader<R>,
+        entry: TarEntry,
+    ) -> Result<(), ExtractError> {
+        let raw = entry.path.clone();
         let shown = String::from_utf8_lossy(&raw).into_owned();
-        let kind = entry.header().entry_type();
-        if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
-            return Ok(()); // metadata for other entries; tar already folded it in
-        }
+        let kind = entry.header.entry_type();
         let components = split_components(&raw).map_err(|reason| ExtractError::Refused {
             entry: shown.clone(),
             reason,
@@ -142,12 +146,12 @@ impl Extractor {
         if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX.as_bytes()) {
             return self.whiteout(&shown, &parents, &name, hidden);
         }
-        let meta = EntryMeta::read(&mut entry, &shown)?;
+        let meta = EntryMeta::read(&entry, &shown)?;
         let parent = open_dir_chain(&self.root, &parents, true, &shown)?;
         let full = join(&parents, &name);
         match kind {
             EntryType::Directory => self.directory(&shown, &parent, &name, full.clone(), meta)?,
-            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+            EntryType::Regular | EntryType::Continuous => {
                 self.replace_existing(&shown, &parent, &name)?;
                 let file = openat(
                     &parent,
@@ -161,7 +165,7 @@ impl Extractor {
                 )
                 .map_err(|e| io_err(&shown, "create file", e))?;
                 let mut file = std::fs::File::from(file);
-                copy_data(&mut entry, &mut file).map_err(|e| match e {
+                copy_data(&mut reader.data(), &mut file).map_err(|e| match e {
                     CopyError::Read(e) => ExtractError::Read(e),
                     CopyError::Write(source) => ExtractError::Io {
                         entry: shown.clone(),
@@ -172,16 +176,13 @@ impl Extractor {
                 apply_meta(&parent, &name, &meta, &shown, self.owner_mode(), true)?;
             }
             EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|c| c.into_owned())
-                    .unwrap_or_default();
+                let target = entry.link.clone().unwrap_or_default();
                 self.replace_existing(&shown, &parent, &name)?;
                 symlinkat(target.as_slice(), &parent, name.as_slice())
                     .map_err(|e| io_err(&shown, "create symbolic link", e))?;
                 apply_meta(&parent, &name, &meta, &shown, self.owner_mode(), false)?;
             }
-            EntryType::Link => self.hard_link(&mut entry, &shown, &parent, &name, &full)?,
+            EntryType::Link => self.hard_link(&entry, &shown, &parent, &name, &full)?,
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 let file_type = match kind {
                     EntryType::Char => FileType::CharacterDevice,
@@ -189,8 +190,8 @@ impl Extractor {
                     _ => FileType::Fifo,
                 };
                 let dev = rustix::fs::makedev(
-                    entry.header().device_major().ok().flatten().unwrap_or(0),
-                    entry.header().device_minor().ok().flatten().unwrap_or(0),
+                    entry.header.device_major().ok().flatten().unwrap_or(0),
+                    entry.header.device_minor().ok().flatten().unwrap_or(0),
                 );
                 self.replace_existing(&shown, &parent, &name)?;
                 match mknodat(
@@ -271,18 +272,15 @@ impl Extractor {
         Ok(())
     }
 
-    fn hard_link<R: Read>(
+    fn hard_link(
         &mut self,
-        entry: &mut tar::Entry<'_, R>,
+        entry: &TarEntry,
         shown: &str,
         parent: &OwnedFd,
         name: &[u8],
         full: &[u8],
     ) -> Result<(), ExtractError> {
-        let raw_target = entry
-            .link_name_bytes()
-            .map(|c| c.into_owned())
-            .unwrap_or_default();
+        let raw_target = entry.link.clone().unwrap_or_default();
         let refused = |reason: String| ExtractError::Refused {
             entry: shown.to_string(),
             reason: format!(

@@ -9,87 +9,30 @@
 //! Mounting is the caller's job ([`Mount::mount_at`]), typically in the sandbox's mount
 //! namespace; unmount before `diff`/`commit`/`remove`.
 
+mod commit;
 mod copy;
 mod error;
 mod overlay;
+mod record;
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
-
+pub use commit::CommittedLayer;
 use error::SnapIo;
 pub use error::SnapshotError;
+pub(crate) use record::list_infos;
+pub use record::{BackendKind, SnapshotInfo, SnapshotKind, Usage};
+use record::{INFO, parse_info};
 
 use crate::digest::Digest;
-use crate::extract::{ExtractOptions, WhiteoutMode, extract_layer};
-use crate::layer_tar::{LayerTarOptions, LayerTarSummary, write_layer_tar};
 use crate::layers::LayerStore;
 use crate::layout::{snapshots_dir, store_lock_path, tmp_dir};
 use crate::lock::{FileLock, LockMode};
 use crate::mount::Mount;
-use crate::overlay_diff::overlay_changes;
 use crate::tempname::TempDir;
-use crate::tree_diff::{CtimeMark, tree_changes};
-
-/// Which snapshot implementation a store uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// overlayfs mounts; diff from the upper directory.
-    Overlay,
-    /// Plain directory copies; diff by walking both trees.
-    Copy,
-}
-
-/// Whether a snapshot is writable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SnapshotKind {
-    /// Writable; can be diffed and committed.
-    Active,
-    /// Read-only.
-    View,
-}
-
-/// What the store records about a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotInfo {
-    /// The caller's key.
-    pub key: String,
-    /// Active or view.
-    pub kind: SnapshotKind,
-    /// The parent layers (diffIDs), bottom first.
-    pub parents: Vec<Digest>,
-    /// The backend that made it.
-    pub backend: BackendKind,
-    /// Copy backend: inode changes at or after this ctime are the user's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ctime_mark: Option<CtimeMark>,
-}
-
-/// Disk use of a snapshot's writable part.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    /// Bytes allocated.
-    pub size: u64,
-    /// Inodes (hard links counted once).
-    pub inodes: u64,
-}
-
-/// The result of [`Snapshotter::commit`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommittedLayer {
-    /// sha256 of the uncompressed layer tar.
-    pub diff_id: Digest,
-    /// What the tar writer wrote.
-    pub tar: LayerTarSummary,
-    /// The unpacked layer directory, usable as a parent from now on.
-    pub path: PathBuf,
-}
 
 /// Snapshots of one store root.
 #[derive(Debug, Clone)]
@@ -99,8 +42,6 @@ pub struct Snapshotter {
     backend: BackendKind,
     userxattr: bool,
 }
-
-const INFO: &str = "info.json";
 
 impl Snapshotter {
     /// Opens the snapshotter of `root`, choosing overlay when a test overlay mount in the
@@ -192,89 +133,6 @@ impl Snapshotter {
             BackendKind::Overlay => dir.join("upper"),
             BackendKind::Copy => dir.join("fs"),
         })
-    }
-
-    /// Writes the snapshot's changes to `out` as an uncompressed layer tar.
-    /// The snapshot must not be written to meanwhile (unmount it or stop its processes).
-    pub fn diff<W: Write>(
-        &self,
-        key: &str,
-        out: W,
-        options: &LayerTarOptions,
-    ) -> Result<LayerTarSummary, SnapshotError> {
-        let info = self.info(key)?;
-        if info.kind != SnapshotKind::Active {
-            return Err(SnapshotError::NotActive(key.to_string()));
-        }
-        let dir = self.snapshot_dir(key);
-        let summary = match info.backend {
-            BackendKind::Overlay => {
-                let upper = dir.join("upper");
-                let changes = overlay_changes(&upper)?;
-                write_layer_tar(&upper, &changes, out, options)?
-            }
-            BackendKind::Copy => {
-                let (lower, fs) = (dir.join("lower"), dir.join("fs"));
-                let changes = tree_changes(&lower, &fs, info.ctime_mark)?;
-                write_layer_tar(&fs, &changes, out, options)?
-            }
-        };
-        Ok(summary)
-    }
-
-    /// Writes the diff to `out`, records it as an unpacked layer keyed by its diffID (so it
-    /// can be a parent of later snapshots) and removes the snapshot.
-    pub fn commit<W: Write>(
-        &self,
-        key: &str,
-        out: W,
-        options: &LayerTarOptions,
-    ) -> Result<CommittedLayer, SnapshotError> {
-        let info = self.info(key)?;
-        if info.kind != SnapshotKind::Active {
-            return Err(SnapshotError::NotActive(key.to_string()));
-        }
-        let dir = self.snapshot_dir(key);
-        // The copy backend re-reads the tar to build the layer directory; keep a copy.
-        let mut spool = match info.backend {
-            BackendKind::Copy => {
-                let path = dir.join("layer.tar");
-                Some((File::create(&path).snap_ctx("create", &path)?, path))
-            }
-            BackendKind::Overlay => None,
-        };
-        let mut tee = HashingTee {
-            out,
-            hasher: Sha256::new(),
-            spool: spool.as_mut().map(|(f, _)| f),
-        };
-        let tar = self.diff(key, &mut tee, options)?;
-        let diff_id = Digest::from_sha256(tee.hasher.finalize().into());
-        let path = match (info.backend, spool) {
-            (BackendKind::Copy, Some((file, spool_path))) => {
-                drop(file);
-                let temp = TempDir::create(&tmp_dir(&self.root), "commit")
-                    .snap_ctx("create directory", tmp_dir(&self.root))?;
-                let options = ExtractOptions {
-                    whiteouts: WhiteoutMode::OverlayFormat {
-                        opaque_xattr: self.layers.opaque_xattr(),
-                    },
-                    same_owner: true,
-                };
-                let reader = File::open(&spool_path).snap_ctx("open", &spool_path)?;
-                let layer_dir = temp.path().join("layer");
-                extract_layer(io::BufReader::new(reader), &layer_dir, &options).map_err(|e| {
-                    SnapshotError::Store(crate::error::StoreError::Extract {
-                        diff_id: diff_id.clone(),
-                        source: Box::new(e),
-                    })
-                })?;
-                self.layers.install_dir(&diff_id, &layer_dir)?
-            }
-            _ => self.layers.install_dir(&diff_id, &dir.join("upper"))?,
-        };
-        self.remove(key)?;
-        Ok(CommittedLayer { diff_id, tar, path })
     }
 
     /// Removes a snapshot (unmount it first).
@@ -442,65 +300,4 @@ fn overlay_lowers(parents: &[Digest]) -> Vec<&Digest> {
 fn set_root_dir_mode(dir: &Path) -> Result<(), SnapshotError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).snap_ctx("chmod", dir)
-}
-
-fn parse_info(path: &Path, bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
-    serde_json::from_slice(bytes).map_err(|e| SnapshotError::Corrupt {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
-}
-
-/// All snapshot records under `root` (used by prune to keep their parents).
-pub(crate) fn list_infos(root: &Path) -> Result<Vec<SnapshotInfo>, SnapshotError> {
-    let dir = snapshots_dir(root);
-    let mut out = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => {
-            return Err(SnapshotError::Io {
-                action: "list",
-                path: dir,
-                source: e,
-            });
-        }
-    };
-    for entry in entries {
-        let path = entry.snap_ctx("list", &dir)?.path().join(INFO);
-        match std::fs::read(&path) {
-            Ok(bytes) => out.push(parse_info(&path, &bytes)?),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(SnapshotError::Io {
-                    action: "read",
-                    path,
-                    source: e,
-                });
-            }
-        }
-    }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
-}
-
-/// Passes bytes on to `out` while hashing them (and copying them to `spool`, if any).
-struct HashingTee<'a, W> {
-    out: W,
-    hasher: Sha256,
-    spool: Option<&'a mut File>,
-}
-
-impl<W: Write> Write for HashingTee<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        if let Some(spool) = self.spool.as_mut() {
-            spool.write_all(&buf[..n])?;
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
 }
