@@ -289,8 +289,10 @@ pub struct FileCopy {
 pub struct Heredoc {
     /// The delimiter word with quotes removed (`EOF` for `<<'EOF'`).
     pub name: String,
-    /// The body: every line up to the terminator, each followed by its
-    /// newline. For `<<-` leading tabs are already removed from each line.
+    /// The body: every line up to the terminator, each with its original
+    /// line ending. In the typed instructions ([`Run`], [`FileCopy`]) the
+    /// leading tabs of each line are already removed for `<<-`; in the raw
+    /// [`Node`] the body is exactly as written (as in BuildKit's parser).
     pub content: String,
     /// False when the delimiter was quoted: then the body is not expanded.
     pub expand: bool,

@@ -42,7 +42,7 @@ pub use ast::{Dockerfile, Instruction, InstructionKind};
 pub use dump::{buildkit_dump, buildkit_dump_syntax, go_quote};
 pub use error::{ParseError, ParseErrorKind};
 pub use instructions::{ALL_INSTRUCTIONS, instruction_from_node};
-pub use node::{Node, SyntaxTree};
+pub use node::{Node, Segment, SyntaxTree};
 pub use parse::directives::{SyntaxDirective, detect_syntax};
 pub use span::{Position, Span};
 pub use suggest::{closest as suggest_closest, edit_distance};

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ast::{Directives, Heredoc, Warning};
-use crate::span::Span;
+use crate::span::{Position, Span};
 
 /// A whole Dockerfile at the raw level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,9 +55,57 @@ pub struct Node {
     /// The logical line: physical lines joined after removing continuation
     /// tokens and skipped comment/blank lines, leading whitespace trimmed.
     pub original: String,
+    /// Where each continuation line's text starts in `original` and in the
+    /// source (empty for single-line instructions; `original` starts at
+    /// `span.start`). Lets [`Node::span_of`] map any part of `original`
+    /// back to the source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
+}
+
+/// The start of one continuation line's text within a [`Node::original`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Byte offset in `original`.
+    pub offset: usize,
+    /// The source position of that byte.
+    pub position: Position,
 }
 
 impl Node {
+    /// The source position of byte `offset` of [`Node::original`]
+    /// (clamped to the text; offsets inside a character round down).
+    pub fn position_at(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.original.len());
+        while !self.original.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let (base_offset, base) = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.offset <= offset)
+            .map_or((0, self.span.start), |s| (s.offset, s.position));
+        let text = self.original.get(base_offset..offset).unwrap_or_default();
+        let columns = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+        Position {
+            line: base.line,
+            column: base.column.saturating_add(columns),
+            offset: base.offset + text.len(),
+        }
+    }
+
+    /// The source span of the first occurrence of `needle` in
+    /// [`Node::original`] at or after byte `from`, if any.
+    pub fn span_of(&self, needle: &str, from: usize) -> Option<Span> {
+        let rest = self.original.get(from..)?;
+        let start = from + rest.find(needle)?;
+        Some(Span::new(
+            self.position_at(start),
+            self.position_at(start + needle.len()),
+        ))
+    }
+
     /// The keyword in upper case (`RUN`, `COPY`, ...), as used in messages.
     pub fn keyword_upper(&self) -> String {
         self.keyword.to_ascii_uppercase()

@@ -63,12 +63,55 @@ fn flag_errors_point_at_the_flag() {
 
 #[test]
 fn multi_line_errors_show_every_line() {
-    let text = "FROM a\nRUN --network=bridge \\\n  make\n";
+    let text = "FROM a \\\n  b\n";
     let err = parse_dockerfile(text, None).unwrap_err();
     let rendered = err.render(text);
-    assert!(rendered.contains("2 | RUN --network=bridge \\\n"));
-    assert!(rendered.contains("3 |   make\n"));
-    assert_eq!((err.span.start.line, err.span.end.line), (2, 3));
+    assert!(
+        rendered.contains("1 | FROM a \\\n  | ^^^^^^^^\n"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("2 |   b\n"), "{rendered}");
+    assert_eq!((err.span.start.line, err.span.end.line), (1, 2));
+}
+
+#[test]
+fn flag_errors_on_a_continued_first_line() {
+    let text = "FROM a\nRUN --network=bridge \\\n  make\n";
+    let err = parse_dockerfile(text, None).unwrap_err();
+    assert_eq!((err.span.start.line, err.span.end.line), (2, 2));
+    assert_eq!((err.span.start.column, err.span.end.column), (5, 21));
+}
+
+#[test]
+fn errors_on_continuation_lines_point_at_their_line() {
+    let text =
+        "FROM a\nRUN --network=none \\\n    --mount=type=cache,target=/x,sharing=all \\\n  make\n";
+    let err = parse_dockerfile(text, None).unwrap_err();
+    assert_eq!((err.span.start.line, err.span.start.column), (3, 13));
+    assert_eq!(err.span.end.column, 45);
+    assert!(
+        err.render(text)
+            .contains("3 |     --mount=type=cache,target=/x,sharing=all \\\n  |         ")
+    );
+}
+
+#[test]
+fn node_positions_map_back_to_the_source() {
+    let text = "FROM a\nRUN echo \\\n# comment\n  hello \\\n\tworld\n";
+    let tree = rbuild_parser::parse_syntax(text, None).unwrap();
+    let run = &tree.nodes[1];
+    assert_eq!(run.original, "RUN echo   hello \tworld");
+    let hello = run.span_of("hello", 0).unwrap();
+    assert_eq!(
+        (hello.start.line, hello.start.column, hello.end.column),
+        (4, 3, 8)
+    );
+    assert_eq!(&text[hello.start.offset..hello.end.offset], "hello");
+    let world = run.span_of("world", 0).unwrap();
+    assert_eq!((world.start.line, world.start.column), (5, 2));
+    assert_eq!(&text[world.start.offset..world.end.offset], "world");
+    let echo = run.span_of("echo", 0).unwrap();
+    assert_eq!((echo.start.line, echo.start.column), (2, 5));
 }
 
 #[test]

@@ -125,23 +125,22 @@ fn flag_error(node: &Node, (kind, word): FlagError) -> Located {
     Located::new(locate(node, &word), kind)
 }
 
-/// The span of `needle` inside the instruction, when it can be found on a
-/// single-line instruction; otherwise the whole instruction.
+/// The span of `needle` inside the instruction (its first occurrence after
+/// the keyword), or the whole instruction when it cannot be found.
 fn locate(node: &Node, needle: &str) -> Span {
-    if node.span.start.line != node.span.end.line || needle.is_empty() {
+    if needle.is_empty() {
         return node.span;
     }
-    let Some(index) = node.original.find(needle) else {
-        return node.span;
-    };
-    let mut start = node.span.start;
-    let before = &node.original[..index];
-    start.column = start.column.saturating_add(before.chars().count() as u32);
-    start.offset += index;
-    let mut end = start;
-    end.column = end.column.saturating_add(needle.chars().count() as u32);
-    end.offset += needle.len();
-    Span::new(start, end)
+    node.span_of(needle, node.keyword.len())
+        .unwrap_or(node.span)
+}
+
+/// The span of `--flag=value` (or of `--flag` when the value was quoted).
+fn locate_flag(node: &Node, flag: &str, value: &str) -> Span {
+    let word = format!("--{flag}={value}");
+    node.span_of(&word, node.keyword.len())
+        .or_else(|| node.span_of(&format!("--{flag}"), node.keyword.len()))
+        .unwrap_or(node.span)
 }
 
 fn flags(node: &Node, name: &str, valid: &'static [&'static str]) -> Result<Flags, Located> {
@@ -243,7 +242,7 @@ fn choice<T: Copy>(
         .ok_or_else(|| {
             let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
             Located::new(
-                locate(node, &format!("--{flag}")),
+                locate_flag(node, flag, value),
                 ParseErrorKind::InvalidFlagValue {
                     instruction: name.to_string(),
                     flag: flag.to_string(),
@@ -469,7 +468,7 @@ fn parse_healthcheck(node: &Node, name: &str) -> Result<InstructionKind, Located
         };
         let bad = |expected: String| {
             Located::new(
-                locate(node, &format!("--{flag}")),
+                locate_flag(node, flag, &value),
                 ParseErrorKind::InvalidFlagValue {
                     instruction: name.to_string(),
                     flag: flag.to_string(),
@@ -491,7 +490,7 @@ fn parse_healthcheck(node: &Node, name: &str) -> Result<InstructionKind, Located
     let retries = match flags.take_text("retries") {
         Some(value) => Some(value.parse::<u32>().map_err(|_| {
             Located::new(
-                locate(node, "--retries"),
+                locate_flag(node, "retries", &value),
                 ParseErrorKind::InvalidFlagValue {
                     instruction: name.to_string(),
                     flag: "retries".to_string(),

@@ -92,6 +92,7 @@ fn node_at_depth(line: &str, escape: char, depth: usize) -> Result<Node, ParseEr
         span: Default::default(),
         keyword_span: Default::default(),
         original: String::new(),
+        segments: Vec::new(),
     };
     match rule_for(keyword) {
         ArgRule::Blanks => node.args = split_blanks(args_text),

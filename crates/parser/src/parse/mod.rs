@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use crate::ast::{Heredoc, Warning, WarningKind};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::node::{Node, SyntaxTree};
+use crate::node::{Node, Segment, SyntaxTree};
 use crate::span::{Position, Span};
 use directives::DirectiveScanner;
 use lines::{LineReader, PhysicalLine};
@@ -51,6 +51,7 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
         let mut logical = Cow::Borrowed(head);
         let mut last = first;
         let mut empty_continuation = false;
+        let mut segments = Vec::new();
         while continued {
             let Some(line) = next_line(&mut reader, file)? else {
                 break;
@@ -65,6 +66,12 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
                 continue;
             }
             let (piece, more) = trim_continuation(line.text, escape);
+            if !piece.is_empty() {
+                segments.push(Segment {
+                    offset: logical.len(),
+                    position: line.position(0),
+                });
+            }
             logical.to_mut().push_str(piece);
             continued = more;
         }
@@ -147,7 +154,17 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
                 _ => span,
             };
             nested.span.start = nested.keyword_span.start;
+            let shift = logical.len().saturating_sub(nested.original.len());
+            nested.segments = segments
+                .iter()
+                .filter(|s| s.offset >= shift)
+                .map(|s| Segment {
+                    offset: s.offset - shift,
+                    position: s.position,
+                })
+                .collect();
         }
+        node.segments = segments;
         node.original = logical.into_owned();
         last_consumed = Some(last);
         nodes.push(node);
