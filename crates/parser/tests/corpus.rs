@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rbuild_parser::InstructionKind;
+use rbuild_parser::checks::check;
 use rbuild_parser::plan::{BuildArgs, PlanOptions, plan};
 
 /// Dockerfiles expected to parse and plan.

@@ -86,7 +86,7 @@ impl<'a> Planner<'a> {
                 );
             }
             (InstructionKind::Workdir(_), InstructionKind::Workdir(path)) => {
-                if !scope.workdir_set && !path.starts_with('/') {
+                if !scope.workdir_set && !is_absolute_path(path) {
                     self.report(
                         Rule::WorkdirRelativePath,
                         span,
@@ -287,6 +287,33 @@ impl<'a> Planner<'a> {
                 span,
                 format!("EXPOSE instruction should not define an IP address or host-port mapping, found '{port}'"),
             );
+        }
+    }
+}
+
+/// Absolute on Linux, or on Windows (`C:\dir`, `C:/dir`, `\dir`): the
+/// planner does not know a base image's OS, and a Windows image's
+/// `WORKDIR C:\app` is as absolute as `/app`.
+fn is_absolute_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let drive = bytes.len() >= 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'\\' | b'/');
+    path.starts_with('/') || path.starts_with('\\') || drive
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_absolute_path;
+
+    #[test]
+    fn absolute_paths_of_both_systems() {
+        for path in ["/app", "C:\\go", "c:/go", "\\share"] {
+            assert!(is_absolute_path(path), "{path}");
+        }
+        for path in ["app", "./app", "C:", "C:go", ""] {
+            assert!(!is_absolute_path(path), "{path}");
         }
     }
 }
