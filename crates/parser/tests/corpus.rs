@@ -84,9 +84,14 @@ fn parse_and_plan(path: &Path) -> Result<(), String> {
     // The default target too, which prunes.
     let default_target = PlanOptions {
         all_stages: false,
-        ..options
+        ..options.clone()
     };
     plan(&dockerfile, &default_target).map_err(|e| format!("plan (default target): {e}"))?;
+    // The build checks see the same plan, so they must not hit an error.
+    let report = check(&dockerfile, &options).map_err(|e| format!("check directive: {e}"))?;
+    if let Some(error) = report.plan_error {
+        return Err(format!("check: {error}"));
+    }
     Ok(())
 }
 
