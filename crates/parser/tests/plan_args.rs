@@ -297,6 +297,22 @@ fn platform_of_a_stage_is_normalised() {
     assert_eq!(graph.target_platform.to_string(), "linux/arm64");
 }
 
+#[test]
+fn effective_platform_follows_base_stage_then_flag_then_target() {
+    let text = "FROM --platform=linux/amd64 alpine AS tools\nFROM tools AS child\nFROM alpine\n";
+    let options = PlanOptions {
+        all_stages: true,
+        ..on("linux/arm64")
+    };
+    let graph = plan_with(text, options).unwrap();
+    let effective: Vec<String> = graph
+        .stages
+        .iter()
+        .map(|s| s.effective_platform.to_string())
+        .collect();
+    assert_eq!(effective, ["linux/amd64", "linux/amd64", "linux/arm64"]);
+}
+
 fn kv(name: &str, value: &str) -> rbuild_parser::ast::KeyValue {
     rbuild_parser::ast::KeyValue {
         name: name.into(),

@@ -97,6 +97,10 @@ pub struct Stage {
     pub base_raw: String,
     /// `FROM --platform=` after expansion and normalisation.
     pub platform: Option<Platform>,
+    /// The platform the stage builds for: the platform of the stage it is
+    /// based on (a `--platform` on such a `FROM` has no effect, as in
+    /// BuildKit), else its `--platform`, else the target platform.
+    pub effective_platform: Platform,
     /// The `FROM` instruction.
     pub span: Span,
     /// The stage's instructions after `FROM`, in order, with the triggers

@@ -38,6 +38,14 @@ impl<'a> Planner<'a> {
             });
         }
         let base = self.resolve_base(&base_word.value, index, block_span)?;
+        // A stage based on another stage runs on that stage's platform.
+        let base_for_platform = match &base {
+            BaseRef::Stage { index: parent } => planned
+                .iter()
+                .find(|s| s.index == *parent)
+                .map(|s| s.effective_platform.clone()),
+            _ => None,
+        };
         let platform = match &from.platform {
             Some(raw) => Some(self.stage_platform(raw, index, block_span, &mut from_args_used)?),
             None => None,
@@ -99,6 +107,11 @@ impl<'a> Planner<'a> {
             base_env_unknown: !scope.base_env_known,
             base,
             base_raw: from.image.clone(),
+            effective_platform: match (base_for_platform, &platform) {
+                (Some(parent), _) => parent,
+                (None, Some(own)) => own.clone(),
+                (None, None) => self.options.target_platform.clone(),
+            },
             platform,
             span: block_span,
             instructions,
