@@ -65,7 +65,7 @@ impl Staged {
                             .map(Path::to_path_buf)
                             .unwrap_or_default()
                     };
-                    if let Some(resolved) = clean(&base.join(&*target)) {
+                    if let Some(resolved) = clean(&base.join(&*target)).filter(|r| !r.is_empty()) {
                         symlinks.insert(name, resolved);
                     }
                 }
@@ -122,7 +122,8 @@ impl Staged {
     }
 }
 
-/// A relative path without `.`/`..`/root components, or None if it would leave the root.
+/// A relative path without `.`/`..`/root components (empty for the root itself), or None
+/// if it would leave the root.
 fn clean(path: &Path) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     for component in path.components() {
@@ -135,5 +136,5 @@ fn clean(path: &Path) -> Option<String> {
             Component::Prefix(_) => return None,
         }
     }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    Some(parts.join("/"))
 }

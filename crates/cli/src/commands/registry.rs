@@ -1,0 +1,61 @@
+//! `rbuild pull NAME` and `rbuild push NAME [TARGET]`.
+
+use std::path::Path;
+
+use rbuild_oci::Reference;
+use rbuild_oci::model::Platform;
+use rbuild_oci::registry::RegistryClient;
+
+use super::images::open_store;
+
+#[derive(clap::Args)]
+pub struct PullArgs {
+    /// Platform to select from multi-platform images (os/arch[/variant]; default: this host)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// The image to pull
+    pub name: String,
+}
+
+pub fn run_pull(args: PullArgs, root: Option<&Path>) -> anyhow::Result<i32> {
+    let store = open_store(root)?;
+    let reference = Reference::parse(&args.name)?;
+    let mut client = RegistryClient::from_environment()?;
+    if let Some(platform) = &args.platform {
+        client = client.with_platform(Platform::parse(platform).map_err(anyhow::Error::msg)?);
+    }
+    let report = client.pull(&store, &reference)?;
+    eprintln!(
+        "pulled {} from {}: {} blobs downloaded, {} already present",
+        reference.familiar(),
+        report.source,
+        report.downloaded.len(),
+        report.already_present.len()
+    );
+    println!("Digest: {}", report.manifest_digest);
+    Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct PushArgs {
+    /// The local image (name or ID)
+    pub source: String,
+    /// Where to push it (default: the source name)
+    pub target: Option<String>,
+}
+
+pub fn run_push(args: PushArgs, root: Option<&Path>) -> anyhow::Result<i32> {
+    let store = open_store(root)?;
+    let target = Reference::parse(args.target.as_deref().unwrap_or(&args.source))?;
+    let client = RegistryClient::from_environment()?;
+    let report = client.push(&store, &args.source, &target)?;
+    eprintln!(
+        "pushed {}: {} blobs uploaded, {} already there, {} mounted",
+        target.familiar(),
+        report.uploaded.len(),
+        report.skipped.len(),
+        report.mounted.len()
+    );
+    println!("Digest: {}", report.manifest_digest);
+    Ok(0)
+}
