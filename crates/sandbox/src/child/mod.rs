@@ -341,9 +341,10 @@ fn mount_sys(root: c_int) -> Result<(), Failure> {
     let mount = match new_mount(c"sysfs", &[], &[], attrs, step) {
         Ok(mount) => Ok(mount),
         // A rootless sandbox sharing the host network may not mount sysfs: bind the host's
-        // (without submounts) read-only instead.
-        Err(f) if f.errno == libc::EPERM => sys::open_tree_clone(c"/sys", false)
-            .and_then(|tree| match sys::mount_setattr(tree, attrs, false) {
+        // read-only instead (recursively: submounts locked by the user namespace cannot be
+        // left behind).
+        Err(f) if f.errno == libc::EPERM => sys::open_tree_clone(c"/sys", true)
+            .and_then(|tree| match sys::mount_setattr(tree, attrs, true) {
                 Ok(()) => Ok(tree),
                 Err(e) => {
                     sys::close(tree);
@@ -592,18 +593,21 @@ fn prepare_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> Resul
     sys::dup2(devnull, 0).map_err(fail(io))?;
     sys::dup2(plan.stdout_fd, 1).map_err(fail(io))?;
     sys::dup2(plan.stderr_fd, 2).map_err(fail(io))?;
+    // Raw system calls, not the C library's wrappers: those broadcast the change to every
+    // thread the library believes exists, and in this cloned child the parent's other
+    // threads exist only in its bookkeeping, so the wrappers would wait for them forever.
     // SAFETY: credential syscalls with valid arguments; order: groups, gid, then uid.
     unsafe {
         if plan.can_setgroups {
             let groups = ids.supplementary();
-            if libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
+            if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0 {
                 return Err(Failure::new(SetupStep::SetGroups, sys::errno()));
             }
         }
-        if libc::setresgid(ids.gid, ids.gid, ids.gid) != 0 {
+        if libc::syscall(libc::SYS_setresgid, ids.gid, ids.gid, ids.gid) != 0 {
             return Err(Failure::new(SetupStep::SetGid, sys::errno()));
         }
-        if libc::setresuid(ids.uid, ids.uid, ids.uid) != 0 {
+        if libc::syscall(libc::SYS_setresuid, ids.uid, ids.uid, ids.uid) != 0 {
             return Err(Failure::new(SetupStep::SetUid, sys::errno()));
         }
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
