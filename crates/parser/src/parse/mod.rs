@@ -93,76 +93,27 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
         if can_contain_heredoc(&node) && logical.contains("<<") {
             let openers = heredoc::heredocs_in_line(&logical).map_err(|kind| fail(span, kind))?;
             for opener in openers {
-                let mut content = String::new();
-                let mut body_start = None;
-                let mut terminated = false;
-                while let Some(line) = next_line(&mut reader, file)? {
+                let body = read_heredoc_body(&mut reader, opener, file, span)?;
+                if let Some(line) = body.last_line {
                     last = line;
-                    body_start.get_or_insert(line.position(0));
-                    let candidate = if opener.chomp {
-                        line.text.trim_start_matches('\t')
-                    } else {
-                        line.text
-                    };
-                    if candidate == opener.name {
-                        terminated = true;
-                        break;
-                    }
-                    content.push_str(line.raw);
-                    if !line.raw.ends_with('\n') {
-                        content.push('\n');
-                    }
+                    span.end = line.end();
                 }
-                span.end = last.end();
-                if !terminated {
-                    return Err(fail(
-                        span,
-                        ParseErrorKind::UnterminatedHeredoc { name: opener.name },
-                    ));
-                }
-                node.heredocs.push(Heredoc {
-                    name: opener.name,
-                    content,
-                    expand: opener.expand,
-                    chomp: opener.chomp,
-                    file_descriptor: opener.file_descriptor,
-                    span: Span::new(body_start.unwrap_or(span.end), last.end()),
-                });
+                node.heredocs.push(body.heredoc);
             }
         }
 
         node.span = span;
+        let keyword_len = node.keyword.len();
         if let Some(nested) = node.nested.as_deref_mut() {
-            nested.span = span;
-            nested.original = logical
-                .get(node.keyword.len()..)
-                .unwrap_or_default()
-                .trim_start()
-                .to_string();
-            // The nested keyword is usually on the first physical line; when
-            // continuation lines split it, point at the whole instruction.
-            let after = keyword_start + node.keyword.len();
-            let found = first
-                .text
-                .get(after..)
-                .and_then(|rest| rest.find(nested.keyword.as_str()));
-            nested.keyword_span = match found {
-                Some(i) if !nested.keyword.is_empty() => Span::new(
-                    first.position(after + i),
-                    first.position(after + i + nested.keyword.len()),
-                ),
-                _ => span,
+            let parent = ParentLine {
+                first: &first,
+                keyword_start,
+                keyword_len,
+                logical: &logical,
+                segments: &segments,
+                span,
             };
-            nested.span.start = nested.keyword_span.start;
-            let shift = logical.len().saturating_sub(nested.original.len());
-            nested.segments = segments
-                .iter()
-                .filter(|s| s.offset >= shift)
-                .map(|s| Segment {
-                    offset: s.offset - shift,
-                    position: s.position,
-                })
-                .collect();
+            place_nested(nested, &parent);
         }
         node.segments = segments;
         node.original = logical.into_owned();
@@ -188,6 +139,108 @@ pub fn parse_syntax_tree(source: &str, file: &str) -> Result<SyntaxTree, ParseEr
         warnings,
         span,
     })
+}
+
+/// A heredoc read from the lines after its instruction.
+struct HeredocBody<'a> {
+    heredoc: Heredoc,
+    /// The terminator line (`None` only for an empty rest of file, which
+    /// is an error).
+    last_line: Option<PhysicalLine<'a>>,
+}
+
+/// Reads a heredoc body up to its terminator line. Body lines are taken
+/// raw: no comment, continuation or directive handling.
+fn read_heredoc_body<'a>(
+    reader: &mut LineReader<'a>,
+    opener: heredoc::HeredocOpener,
+    file: &str,
+    instruction: Span,
+) -> Result<HeredocBody<'a>, ParseError> {
+    let mut content = String::new();
+    let mut first_line: Option<PhysicalLine<'a>> = None;
+    let mut last_line: Option<PhysicalLine<'a>> = None;
+    while let Some(line) = next_line(reader, file)? {
+        first_line.get_or_insert(line);
+        last_line = Some(line);
+        let candidate = if opener.chomp {
+            line.text.trim_start_matches('\t')
+        } else {
+            line.text
+        };
+        if candidate == opener.name {
+            let span = Span::new(first_line.unwrap_or(line).position(0), line.end());
+            let heredoc = Heredoc {
+                name: opener.name,
+                content,
+                expand: opener.expand,
+                chomp: opener.chomp,
+                file_descriptor: opener.file_descriptor,
+                span,
+            };
+            return Ok(HeredocBody { heredoc, last_line });
+        }
+        content.push_str(line.raw);
+    }
+    let end = last_line.map_or(instruction.end, |l| l.end());
+    Err(ParseError::new(
+        file,
+        Span::new(instruction.start, end),
+        ParseErrorKind::UnterminatedHeredoc { name: opener.name },
+    ))
+}
+
+/// Where an `ONBUILD` instruction sits in the source.
+struct ParentLine<'l, 'a> {
+    first: &'l PhysicalLine<'a>,
+    keyword_start: usize,
+    keyword_len: usize,
+    logical: &'l str,
+    segments: &'l [Segment],
+    span: Span,
+}
+
+/// Gives the nested node of `ONBUILD` its own `original`, keyword span and
+/// segments (it shares the parent's lines).
+fn place_nested(nested: &mut Node, parent: &ParentLine<'_, '_>) {
+    let ParentLine {
+        first,
+        keyword_start,
+        keyword_len: parent_keyword_len,
+        logical,
+        segments,
+        span,
+    } = *parent;
+    nested.span = span;
+    nested.original = logical
+        .get(parent_keyword_len..)
+        .unwrap_or_default()
+        .trim_start()
+        .to_string();
+    // The nested keyword is usually on the first physical line; when
+    // continuation lines split it, point at the whole instruction.
+    let after = keyword_start + parent_keyword_len;
+    let found = first
+        .text
+        .get(after..)
+        .and_then(|rest| rest.find(nested.keyword.as_str()));
+    nested.keyword_span = match found {
+        Some(i) if !nested.keyword.is_empty() => Span::new(
+            first.position(after + i),
+            first.position(after + i + nested.keyword.len()),
+        ),
+        _ => span,
+    };
+    nested.span.start = nested.keyword_span.start;
+    let shift = logical.len().saturating_sub(nested.original.len());
+    nested.segments = segments
+        .iter()
+        .filter(|s| s.offset >= shift)
+        .map(|s| Segment {
+            offset: s.offset - shift,
+            position: s.position,
+        })
+        .collect();
 }
 
 /// The next physical line, with a too-long line as a located error.
