@@ -328,6 +328,7 @@ pub(crate) fn prepare_run(spec: &SandboxSpec, rootless: bool) -> Result<Prepared
         argv_ptrs: Vec::new(),
         envp,
         envp_ptrs: Vec::new(),
+        set_home: !spec.env.iter().any(|(k, _)| k == "HOME"),
         can_setgroups: id_mapping.as_ref().is_none_or(IdMapping::can_setgroups),
         tty_gid_mapped: id_mapping.as_ref().is_none_or(|m| m.maps_gid(5)),
         stdout_fd: -1,

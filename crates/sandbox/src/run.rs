@@ -72,11 +72,39 @@ fn am_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-fn kill_and_reap(pid: libc::pid_t) {
-    // SAFETY: pid is our unreaped child, so it cannot have been reused.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        libc::waitpid(pid, std::ptr::null_mut(), 0);
+/// The sandbox's init as seen from the parent. Dropping it unreaped (an error, or a panic
+/// in the output sink) kills it, and with it everything in its PID namespace.
+struct InitProcess {
+    pid: libc::pid_t,
+    reaped: bool,
+}
+
+impl InitProcess {
+    fn kill(&self) {
+        // SAFETY: pid is our unreaped child, so it cannot have been reused.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+    }
+
+    /// Waits for the init to end and returns its wait status.
+    fn reap(&mut self) -> i32 {
+        let mut status = 0;
+        // SAFETY: status is a valid out pointer; pid is our child.
+        while unsafe { libc::waitpid(self.pid, &mut status, 0) } < 0 {
+            if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break;
+            }
+        }
+        self.reaped = true;
+        status
+    }
+}
+
+impl Drop for InitProcess {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.kill();
+            self.reap();
+        }
     }
 }
 
@@ -115,22 +143,18 @@ fn run_spec(
     if pid == 0 {
         child::init_main(&prepared.plan);
     }
+    let mut init = InitProcess { pid, reaped: false };
     drop(stdout.write);
     drop(stderr.write);
     drop(reports.write);
     if let (Some(sync), Some(mapping)) = (sync, &prepared.id_mapping) {
         drop(sync.read);
-        if let Err(e) = mapping.apply(pid) {
-            kill_and_reap(pid);
-            return Err(e);
-        }
-        if let Err(errno) = sys::write_all(sync.write.as_raw_fd(), b"1") {
-            kill_and_reap(pid);
-            return Err(SandboxError::Supervise(io::Error::from_raw_os_error(errno)));
-        }
+        mapping.apply(pid)?;
+        sys::write_all(sync.write.as_raw_fd(), b"1")
+            .map_err(|errno| SandboxError::Supervise(io::Error::from_raw_os_error(errno)))?;
     }
     let watched = Watched {
-        pid,
+        init: &mut init,
         stdout: stdout.read,
         stderr: stderr.read,
         reports: reports.read,
@@ -145,8 +169,8 @@ fn run_spec(
     })
 }
 
-struct Watched {
-    pid: libc::pid_t,
+struct Watched<'a> {
+    init: &'a mut InitProcess,
     stdout: OwnedFd,
     stderr: OwnedFd,
     reports: OwnedFd,
@@ -160,17 +184,13 @@ struct Finished {
 
 fn supervise(
     spec: &SandboxSpec,
-    w: Watched,
+    w: Watched<'_>,
     sink: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<Finished, SandboxError> {
-    let pidfd = match sys::pidfd_open(w.pid) {
-        // SAFETY: a new descriptor we own.
-        Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
-        Err(errno) => {
-            kill_and_reap(w.pid);
-            return Err(SandboxError::Supervise(io::Error::from_raw_os_error(errno)));
-        }
-    };
+    let pidfd = sys::pidfd_open(w.init.pid)
+        .map_err(|errno| SandboxError::Supervise(io::Error::from_raw_os_error(errno)))?;
+    // SAFETY: a new descriptor we own.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     let deadline = spec.timeout.map(|t| Instant::now() + t);
     let mut open = [true, true, true]; // stdout, stderr, reports
     let fds = [
@@ -196,8 +216,7 @@ fn supervise(
             }
             if killed.is_some() {
                 // Killing the PID namespace's init makes the kernel kill everything in it.
-                // SAFETY: pid is our unreaped child.
-                unsafe { libc::kill(w.pid, libc::SIGKILL) };
+                w.init.kill();
             }
         }
         let mut wait = Duration::from_secs(3600);
@@ -244,7 +263,6 @@ fn supervise(
             if err.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
-            kill_and_reap(w.pid);
             return Err(SandboxError::Supervise(err));
         }
         for (pfd, &index) in pollfds.iter().zip(&which) {
@@ -252,10 +270,7 @@ fn supervise(
                 continue;
             }
             if index == 3 {
-                let mut status = 0;
-                // SAFETY: the pidfd says the child exited; reap it.
-                unsafe { libc::waitpid(w.pid, &mut status, 0) };
-                init_status = Some(status);
+                init_status = Some(w.init.reap());
                 drain_deadline = Some(Instant::now() + DRAIN_LIMIT);
                 continue;
             }

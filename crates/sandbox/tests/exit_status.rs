@@ -208,3 +208,25 @@ fn setup_failures_name_the_step() {
     // Quick sanity that the fixture itself works.
     assert_eq!(sh(&fx, "echo ok"), "ok\n");
 }
+
+#[test]
+fn a_panicking_output_sink_still_kills_the_tree() {
+    if !can_run("a_panicking_output_sink_still_kills_the_tree") {
+        return;
+    }
+    let fx = OverlayFixture::new();
+    let marker = "765432";
+    let spec = SandboxSpec::new(
+        fx.rootfs(),
+        ["sh", "-c", &format!("echo go; sleep {marker}")],
+    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        spec.run(|_, _| panic!("sink gave up"))
+    }));
+    assert!(result.is_err());
+    assert_eq!(
+        host_sleepers(marker),
+        0,
+        "the sandbox outlived its caller's panic"
+    );
+}

@@ -78,7 +78,7 @@ fn environment_umask_and_stdin() {
     // Only what we set (plus what the shell itself adds) is in the environment.
     for name in lines[2].split_whitespace() {
         assert!(
-            ["EMPTY", "GREETING", "PATH", "PWD", "SHLVL"].contains(&name),
+            ["EMPTY", "GREETING", "HOME", "PATH", "PWD", "SHLVL"].contains(&name),
             "unexpected variable {name}"
         );
     }
@@ -105,4 +105,17 @@ fn custom_path_is_used_for_lookup() {
         "{}",
         output.stderr()
     );
+}
+
+#[test]
+fn home_comes_from_passwd_unless_set() {
+    if !can_run("home_comes_from_passwd_unless_set") {
+        return;
+    }
+    let fx = OverlayFixture::new();
+    assert_eq!(run_as(&fx, "app", "echo $HOME"), "/home/app\n");
+    assert_eq!(run_as(&fx, "root", "echo $HOME"), "/root\n");
+    assert_eq!(run_as(&fx, "4321", "echo $HOME"), "/\n");
+    let spec = SandboxSpec::new(fx.rootfs(), ["sh", "-c", "echo $HOME"]).env("HOME", "/custom");
+    assert_eq!(run(&spec).1.stdout(), "/custom\n");
 }

@@ -569,7 +569,7 @@ fn create_entry(dirfd: c_int, name: &CStr, dir: bool, owner: Option<(u32, u32)>)
 /// The command process: drop to the user, enter the working directory, exec. Never returns.
 fn run_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> ! {
     let failure = match prepare_command(plan, ids, devnull) {
-        Ok(()) => Failure::new(SetupStep::Exec, exec_command(plan)),
+        Ok(()) => Failure::new(SetupStep::Exec, exec_command(plan, ids)),
         Err(failure) => failure,
     };
     Report::failure(&failure).send(plan.report_fd);
@@ -620,12 +620,29 @@ fn prepare_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> Resul
     Ok(())
 }
 
+/// At most this many environment variables get HOME added (a fixed stack array).
+const MAX_ENV_WITH_HOME: usize = 1022;
+
 /// Executes the command, searching PATH like `execvp` when argv[0] has no slash. Returns
 /// the most telling errno when nothing could be executed.
-fn exec_command(plan: &ChildPlan) -> Errno {
+fn exec_command(plan: &ChildPlan, ids: &ResolvedIds) -> Errno {
     let program = plan.program.to_bytes();
     let argv = plan.argv_ptrs.as_ptr();
-    let envp = plan.envp_ptrs.as_ptr();
+    // HOME from /etc/passwd, appended to a stack copy of the environment.
+    let mut home_var = [0u8; 300];
+    let mut env_with_home: [*const libc::c_char; MAX_ENV_WITH_HOME + 2] =
+        [std::ptr::null(); MAX_ENV_WITH_HOME + 2];
+    let count = plan.envp.len();
+    let home = ids.home();
+    let envp = if plan.set_home && count <= MAX_ENV_WITH_HOME && home.len() + 6 <= home_var.len() {
+        home_var[..5].copy_from_slice(b"HOME=");
+        home_var[5..5 + home.len()].copy_from_slice(home);
+        env_with_home[..count].copy_from_slice(&plan.envp_ptrs[..count]);
+        env_with_home[count] = home_var.as_ptr().cast();
+        env_with_home.as_ptr()
+    } else {
+        plan.envp_ptrs.as_ptr()
+    };
     if program.contains(&b'/') {
         // SAFETY: NUL-terminated program and null-terminated pointer arrays from the plan.
         unsafe { libc::execve(plan.program.as_ptr(), argv, envp) };

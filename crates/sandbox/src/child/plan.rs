@@ -74,6 +74,8 @@ pub(crate) struct ChildPlan {
     pub argv_ptrs: Vec<*const c_char>,
     pub envp: Vec<CString>,
     pub envp_ptrs: Vec<*const c_char>,
+    /// The spec has no HOME: set it from the user's passwd entry.
+    pub set_home: bool,
     /// False when the user namespace was set up with setgroups denied.
     pub can_setgroups: bool,
     /// Whether gid 5 (tty) is mapped, for devpts' `gid=5`.

@@ -23,18 +23,32 @@ pub(crate) enum IdOrName<'a> {
     Name(&'a [u8]),
 }
 
-/// The ids a process should switch to.
+/// Longest home directory kept from /etc/passwd; longer ones fall back to `/`.
+const MAX_HOME: usize = 255;
+
+/// The ids a process should switch to, and the user's home directory.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ResolvedIds {
     pub uid: u32,
     pub gid: u32,
     pub groups: [u32; MAX_GROUPS],
     pub group_count: usize,
+    home: [u8; MAX_HOME],
+    home_len: usize,
 }
 
 impl ResolvedIds {
     pub(crate) fn supplementary(&self) -> &[u32] {
         &self.groups[..self.group_count]
+    }
+
+    /// The passwd entry's home directory, or `/` without one (as Docker does).
+    pub(crate) fn home(&self) -> &[u8] {
+        if self.home_len == 0 {
+            b"/"
+        } else {
+            &self.home[..self.home_len]
+        }
     }
 }
 
@@ -154,6 +168,8 @@ pub(crate) fn resolve(
     let mut name_len: Option<usize> = None;
     let mut uid = 0u32;
     let mut gid = 0u32;
+    let mut home = [0u8; MAX_HOME];
+    let mut home_len = 0usize;
     passwd
         .visit(&mut |line| {
             if !is_entry(line) {
@@ -175,6 +191,9 @@ pub(crate) fn resolve(
                 name_len = Some(name.len());
                 uid = line_uid;
                 gid = line_gid;
+                let dir = field(line, 5).unwrap_or_default();
+                home_len = if dir.len() <= MAX_HOME { dir.len() } else { 0 };
+                home[..home_len].copy_from_slice(&dir[..home_len]);
             }
             matches
         })
@@ -190,6 +209,8 @@ pub(crate) fn resolve(
         gid,
         groups: [0; MAX_GROUPS],
         group_count: 0,
+        home,
+        home_len,
     };
     match group {
         Some(IdOrName::Id(id)) => resolved.gid = id,
@@ -249,6 +270,7 @@ mod tests {
     fn name_gets_passwd_ids_and_member_groups() {
         let ids = run(IdOrName::Name(b"app"), None).unwrap();
         assert_eq!((ids.uid, ids.gid), (1000, 1000));
+        assert_eq!(ids.home(), b"/home/app");
         assert_eq!(ids.supplementary(), &[10, 29]);
     }
 
@@ -263,6 +285,7 @@ mod tests {
     fn numeric_uid_unknown_defaults_group_zero() {
         let ids = run(IdOrName::Id(4242), None).unwrap();
         assert_eq!((ids.uid, ids.gid), (4242, 0));
+        assert_eq!(ids.home(), b"/");
     }
 
     #[test]
