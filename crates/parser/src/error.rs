@@ -222,7 +222,10 @@ pub enum ParseErrorKind {
 fn suggestion_suffix(suggestion: &Option<String>) -> String {
     match suggestion {
         Some(s) => format!(" (did you mean {s}?)"),
-        None => String::new(),
+        None => format!(
+            "; a Dockerfile instruction is one of {}",
+            crate::ALL_INSTRUCTIONS.join(", ")
+        ),
     }
 }
 

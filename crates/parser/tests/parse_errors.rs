@@ -43,7 +43,10 @@ fn suggestions_are_case_insensitive_and_bounded() {
         message("ENTRYPIONT"),
         "unknown instruction: ENTRYPIONT (did you mean ENTRYPOINT?)"
     );
-    assert_eq!(message("FOO"), "unknown instruction: FOO");
+    assert_eq!(
+        message("FOO"),
+        "unknown instruction: FOO; a Dockerfile instruction is one of ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, HEALTHCHECK, LABEL, MAINTAINER, ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR"
+    );
     assert_eq!(suggest_closest("expse", &["EXPOSE", "ENV"]), Some("EXPOSE"));
 }
 
