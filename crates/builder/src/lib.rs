@@ -8,4 +8,5 @@ pub mod add;
 pub mod cache;
 pub mod context;
 pub mod copy;
+pub mod image_config;
 pub mod request;
