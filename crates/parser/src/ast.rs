@@ -114,6 +114,23 @@ impl Instruction {
     pub fn name(&self) -> &'static str {
         self.kind.name()
     }
+
+    /// For `ONBUILD`, the trigger as BuildKit stores it in the image
+    /// config's `OnBuild` list: the trigger's text without the `ONBUILD`
+    /// keyword, followed by each heredoc (`\n` + body + delimiter) so the
+    /// trigger can be parsed again when the image is used as a base.
+    pub fn onbuild_expression(&self) -> Option<String> {
+        let InstructionKind::Onbuild(trigger) = &self.kind else {
+            return None;
+        };
+        let mut expression = trigger.original.clone();
+        for heredoc in &self.node.heredocs {
+            expression.push('\n');
+            expression.push_str(&heredoc.content);
+            expression.push_str(&heredoc.name);
+        }
+        Some(expression)
+    }
 }
 
 /// The typed meaning of each Dockerfile instruction.

@@ -185,6 +185,21 @@ fn onbuild_heredocs() {
         panic!("RUN trigger expected")
     };
     assert_eq!(run.heredocs[0].content, "echo hi\n");
+    assert_eq!(
+        df.instructions[1].onbuild_expression().as_deref(),
+        Some("RUN <<X\necho hi\nX")
+    );
+    assert_eq!(df.instructions[0].onbuild_expression(), None);
+    // The stored expression parses back to the same trigger.
+    let again = parse_dockerfile(
+        &format!(
+            "FROM a\nONBUILD {}\n",
+            df.instructions[1].onbuild_expression().unwrap()
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!(again.instructions[1].kind, df.instructions[1].kind);
 }
 
 #[test]
