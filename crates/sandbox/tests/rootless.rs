@@ -9,50 +9,61 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A user with subordinate id ranges (the normal rootless setup).
 const TEST_USER: &str = "rbuildtest";
+/// A user without them: the sandbox falls back to mapping only the caller.
+const PLAIN_USER: &str = "rbuildtest-plain";
 
 struct TestUser {
+    name: &'static str,
     uid: u32,
     gid: u32,
     sub_uid: u32,
     sub_gid: u32,
 }
 
-fn id_of(flag: &str) -> Option<u32> {
-    let out = Command::new("id").args([flag, TEST_USER]).output().ok()?;
+fn id_of(user: &str, flag: &str) -> Option<u32> {
+    let out = Command::new("id").args([flag, user]).output().ok()?;
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
-fn sub_start(file: &str) -> Option<u32> {
+fn sub_start(user: &str, file: &str) -> Option<u32> {
     fs::read_to_string(file).ok()?.lines().find_map(|line| {
         let mut f = line.split(':');
-        (f.next()? == TEST_USER)
+        (f.next()? == user)
             .then(|| f.next()?.parse().ok())
             .flatten()
     })
 }
 
-/// Creates the test user (with subordinate ids) if needed; one test at a time.
-fn ensure_user() -> Result<TestUser, String> {
+/// Creates a test user if needed, with or without subordinate ids; one test at a time.
+fn ensure_user(name: &'static str, with_ranges: bool) -> Result<TestUser, String> {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if id_of("-u").is_none() {
-        let status = Command::new("useradd")
-            .args(["-m", TEST_USER])
+    if id_of(name, "-u").is_none() {
+        let mut useradd = Command::new("useradd");
+        useradd.arg("-m");
+        if !with_ranges {
+            useradd.args(["-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]);
+        }
+        let status = useradd
+            .arg(name)
             .status()
             .map_err(|e| format!("useradd: {e}"))?;
         if !status.success() {
-            return Err(format!("useradd -m {TEST_USER} failed"));
+            return Err(format!("useradd -m {name} failed"));
         }
     }
-    if sub_start("/etc/subuid").is_none() || sub_start("/etc/subgid").is_none() {
+    let has_ranges =
+        sub_start(name, "/etc/subuid").is_some() && sub_start(name, "/etc/subgid").is_some();
+    if with_ranges && !has_ranges {
         let status = Command::new("usermod")
             .args([
                 "--add-subuids",
                 "300000-365535",
                 "--add-subgids",
                 "300000-365535",
-                TEST_USER,
+                name,
             ])
             .status()
             .map_err(|e| format!("usermod: {e}"))?;
@@ -60,15 +71,19 @@ fn ensure_user() -> Result<TestUser, String> {
             return Err("usermod --add-subuids failed".into());
         }
     }
+    if !with_ranges && has_ranges {
+        return Err(format!("{name} unexpectedly has subordinate id ranges"));
+    }
     Ok(TestUser {
-        uid: id_of("-u").ok_or("no uid")?,
-        gid: id_of("-g").ok_or("no gid")?,
-        sub_uid: sub_start("/etc/subuid").ok_or("no subuid range")?,
-        sub_gid: sub_start("/etc/subgid").ok_or("no subgid range")?,
+        name,
+        uid: id_of(name, "-u").ok_or("no uid")?,
+        gid: id_of(name, "-g").ok_or("no gid")?,
+        sub_uid: sub_start(name, "/etc/subuid").unwrap_or(0),
+        sub_gid: sub_start(name, "/etc/subgid").unwrap_or(0),
     })
 }
 
-fn can_run_rootless(test: &str) -> Option<TestUser> {
+fn can_run_rootless(test: &str, name: &'static str, with_ranges: bool) -> Option<TestUser> {
     if !common::can_run(test) {
         return None;
     }
@@ -92,7 +107,7 @@ fn can_run_rootless(test: &str) -> Option<TestUser> {
             return None;
         }
     }
-    match ensure_user() {
+    match ensure_user(name, with_ranges) {
         Ok(user) => Some(user),
         Err(reason) => {
             assert!(!ci, "cannot prepare the rootless test user in CI: {reason}");
@@ -175,8 +190,11 @@ impl RootlessFixture {
 
 #[test]
 fn rootless_user_is_root_inside_and_files_get_mapped_owners() {
-    let Some(user) = can_run_rootless("rootless_user_is_root_inside_and_files_get_mapped_owners")
-    else {
+    let Some(user) = can_run_rootless(
+        "rootless_user_is_root_inside_and_files_get_mapped_owners",
+        TEST_USER,
+        true,
+    ) else {
         return;
     };
     let fx = RootlessFixture::new(&user);
@@ -220,7 +238,7 @@ fn rootless_user_is_root_inside_and_files_get_mapped_owners() {
 
 #[test]
 fn rootless_network_none_and_errors() {
-    let Some(user) = can_run_rootless("rootless_network_none_and_errors") else {
+    let Some(user) = can_run_rootless("rootless_network_none_and_errors", TEST_USER, true) else {
         return;
     };
     let fx = RootlessFixture::new(&user);
@@ -244,4 +262,28 @@ fn walk(dir: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+#[test]
+fn rootless_without_subordinate_ids_maps_only_the_caller() {
+    let Some(user) = can_run_rootless(
+        "rootless_without_subordinate_ids_maps_only_the_caller",
+        PLAIN_USER,
+        false,
+    ) else {
+        return;
+    };
+    let fx = RootlessFixture::new(&user);
+    let (code, out, err) = fx.run(&user, &[], "id -u; id -g; echo z > /plain; ls /dev/pts");
+    assert_eq!(code, 0, "{} stderr: {err}", user.name);
+    assert_eq!(out.lines().take(2).collect::<Vec<_>>(), ["0", "0"]);
+    let meta = fs::metadata(fx.upper().join("plain")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (user.uid, user.gid));
+    // Other users do not exist in this namespace: a clear error, not a mystery.
+    let (code, _, err) = fx.run(&user, &["--user", "app"], "true");
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("not mapped") && err.contains("/etc/subuid"),
+        "{err}"
+    );
 }

@@ -287,11 +287,19 @@ fn mount_dev(root: c_int, tty_gid_mapped: bool) -> Result<(), Failure> {
 fn populate_dev(dev: c_int, tty_gid_mapped: bool) -> Result<(), Failure> {
     for (index, (name, host)) in DEVICES.iter().enumerate() {
         let step = SetupStep::BindDevice;
-        let file = sys::openat(dev, name, libc::O_CREAT | libc::O_WRONLY, 0o644)
-            .map_err(|e| Failure::new(step, e).at(index))?;
-        sys::close(file);
-        let tree =
-            sys::open_tree_clone(host, false).map_err(|e| Failure::new(step, e).at(index))?;
+        // Some hosts (minimal containers) have no /dev/tty: leave out what the host lacks.
+        let tree = match sys::open_tree_clone(host, false) {
+            Ok(tree) => tree,
+            Err(libc::ENOENT) => continue,
+            Err(e) => return Err(Failure::new(step, e).at(index)),
+        };
+        match sys::openat(dev, name, libc::O_CREAT | libc::O_WRONLY, 0o644) {
+            Ok(file) => sys::close(file),
+            Err(e) => {
+                sys::close(tree);
+                return Err(Failure::new(step, e).at(index));
+            }
+        }
         attach(tree, dev, name, step).map_err(|f| f.at(index))?;
     }
     sys::mkdirat(dev, c"pts", 0o755).map_err(fail(SetupStep::MountDevpts))?;
