@@ -9,4 +9,5 @@ pub mod cache;
 pub mod context;
 pub mod copy;
 pub mod image_config;
+pub mod mounted;
 pub mod request;
