@@ -161,3 +161,40 @@ fn directory_root_gets_writes_and_loses_its_stubs() {
     assert_eq!(before, after, "stubs (proc, dev, sys, mnt) must be removed");
     assert!(!dir.path().join("etc/hosts").exists());
 }
+
+#[test]
+fn symlinked_mount_targets_resolve_inside_the_root() {
+    if !can_run("symlinked_mount_targets_resolve_inside_the_root") {
+        return;
+    }
+    let fx = OverlayFixture::new();
+    // Like Debian: /var/run -> /run (absolute). And a hostile /etc/resolv.conf pointing at
+    // an absolute path that also exists on the host.
+    let host_victim = tempfile::NamedTempFile::new().unwrap();
+    fs::write(host_victim.path(), "host content\n").unwrap();
+    fs::create_dir_all(fx.lower().join("run")).unwrap();
+    fs::create_dir_all(fx.lower().join("var")).unwrap();
+    std::os::unix::fs::symlink("/run", fx.lower().join("var/run")).unwrap();
+    std::os::unix::fs::symlink(host_victim.path(), fx.lower().join("etc/resolv.conf")).unwrap();
+
+    let script = "grep -c ' /run/lock tmpfs' /proc/mounts; cat /etc/resolv.conf; echo written > /etc/resolv.conf";
+    let spec = SandboxSpec::new(fx.rootfs(), ["sh", "-c", script])
+        .resolv_conf("nameserver 127.0.0.53\n")
+        .mount(Mount::Tmpfs {
+            dst: "/var/run/lock".into(),
+            size: None,
+        });
+    let (outcome, output) = run(&spec);
+    assert!(outcome.exit.success(), "{}", output.stderr());
+    assert_eq!(output.stdout(), "1\nnameserver 127.0.0.53\n");
+    assert_eq!(
+        fs::read_to_string(host_victim.path()).unwrap(),
+        "host content\n",
+        "a host file was touched"
+    );
+    assert!(
+        fx.upper_entries().is_empty(),
+        "upper: {:?}",
+        fx.upper_entries()
+    );
+}
