@@ -84,7 +84,7 @@ fn predefined_platform_args_come_from_the_platforms() {
     assert_eq!(build.args[0].value.as_deref(), Some("arm64"));
     assert_eq!(build.args[0].source, ArgSource::Global);
     assert_eq!(
-        build.instructions[1].expanded,
+        build.instructions[1].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![
             kv("GOARCH", "arm64"),
             kv("GOOS", "linux")
@@ -99,11 +99,11 @@ fn stage_args_without_declaration_are_not_visible() {
     let graph = plan_with(text, PlanOptions::default()).unwrap();
     let stage = &graph.stages[0];
     assert_eq!(
-        stage.instructions[0].expanded,
+        stage.instructions[0].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![kv("A", "")]))
     );
     assert_eq!(
-        stage.instructions[2].expanded,
+        stage.instructions[2].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![kv("B", "1")]))
     );
 }
@@ -114,7 +114,7 @@ fn env_sees_old_values_within_one_instruction_and_arg_sees_new_ones() {
     let graph = plan_with(text, PlanOptions::default()).unwrap();
     let stage = &graph.stages[0];
     assert_eq!(
-        stage.instructions[1].expanded,
+        stage.instructions[1].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![kv("a", "new"), kv("b", "old")]))
     );
     assert_eq!(
@@ -141,7 +141,7 @@ fn build_arg_overrides_stage_default_and_unused_ones_are_listed() {
     assert_eq!(stage.args[0].value.as_deref(), Some("release"));
     assert_eq!(stage.args[0].source, ArgSource::BuildArg);
     assert_eq!(
-        stage.instructions[1].expanded,
+        stage.instructions[1].resolved_kind().cloned(),
         Some(InstructionKind::Workdir("/src/release".into()))
     );
     assert_eq!(
@@ -162,23 +162,25 @@ fn image_based_stages_leave_words_that_need_the_image_env() {
     let stage = &graph.stages[0];
     assert!(stage.base_env_unknown);
     assert_eq!(
-        stage.instructions[0].expanded,
+        stage.instructions[0].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![kv("APP", "/app")]))
     );
     assert_eq!(
-        stage.instructions[1].expanded, None,
+        stage.instructions[1].resolved_kind().cloned(),
+        None,
         "PATH may come from the image"
     );
     assert_eq!(
-        stage.instructions[1].unresolved_vars,
+        stage.instructions[1].unresolved_vars().to_vec(),
         vec!["PATH".to_string()]
     );
     assert_eq!(
-        stage.instructions[2].expanded,
+        stage.instructions[2].resolved_kind().cloned(),
         Some(InstructionKind::Workdir("/app".into()))
     );
     assert_eq!(
-        stage.instructions[3].expanded, None,
+        stage.instructions[3].resolved_kind().cloned(),
+        None,
         "PATH was set from an unknown value"
     );
 
@@ -199,13 +201,18 @@ fn image_based_stages_leave_words_that_need_the_image_env() {
     let stage = &graph.stages[0];
     assert!(!stage.base_env_unknown);
     assert_eq!(
-        stage.instructions[1].expanded,
+        stage.instructions[1].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![kv(
             "PATH",
             "/app/bin:/usr/bin:/bin"
         )]))
     );
-    assert!(stage.instructions.iter().all(|i| i.expanded.is_some()));
+    assert!(
+        stage
+            .instructions
+            .iter()
+            .all(|i| i.resolved_kind().is_some())
+    );
 }
 
 #[test]
@@ -215,11 +222,11 @@ fn scratch_stages_get_the_default_path_and_children_inherit_scope() {
     let child = &graph.stages[1];
     assert!(!child.base_env_unknown);
     assert_eq!(
-        child.instructions[0].expanded,
+        child.instructions[0].resolved_kind().cloned(),
         Some(InstructionKind::Workdir("/root".into()))
     );
     assert_eq!(
-        child.instructions[1].expanded,
+        child.instructions[1].resolved_kind().cloned(),
         Some(InstructionKind::Env(vec![kv(
             "P",
             rbuild_parser::plan::DEFAULT_PATH
@@ -232,7 +239,7 @@ fn copy_expose_label_and_heredocs_expand() {
     let text = "FROM scratch\nARG D=/dst P=80 U=app\nCOPY --chown=$U a-${P} $D/\nEXPOSE $P 443/tcp\nLABEL \"v.$P\"=\"$U x\"\nCOPY <<EOF /f\nport $P\nEOF\nCOPY <<'EOF' /g\nport $P\nEOF\nRUN echo $P\n";
     let graph = plan_with(text, PlanOptions::default()).unwrap();
     let planned = &graph.stages[0].instructions;
-    let Some(InstructionKind::Copy(copy)) = &planned[1].expanded else {
+    let Some(InstructionKind::Copy(copy)) = planned[1].resolved_kind() else {
         panic!("{:?}", planned[1])
     };
     assert_eq!(
@@ -244,18 +251,18 @@ fn copy_expose_label_and_heredocs_expand() {
         (vec!["a-80".to_string()], "/dst/", Some("app"))
     );
     assert_eq!(
-        planned[2].expanded,
+        planned[2].resolved_kind().cloned(),
         Some(InstructionKind::Expose(vec!["80".into(), "443/tcp".into()]))
     );
     assert_eq!(
-        planned[3].expanded,
+        planned[3].resolved_kind().cloned(),
         Some(InstructionKind::Label(vec![kv("v.80", "app x")]))
     );
-    let Some(InstructionKind::Copy(heredoc)) = &planned[4].expanded else {
+    let Some(InstructionKind::Copy(heredoc)) = planned[4].resolved_kind() else {
         panic!()
     };
     assert_eq!(heredoc.heredocs[0].content, "port 80\n");
-    let Some(InstructionKind::Copy(quoted)) = &planned[5].expanded else {
+    let Some(InstructionKind::Copy(quoted)) = planned[5].resolved_kind() else {
         panic!()
     };
     assert_eq!(
@@ -263,7 +270,7 @@ fn copy_expose_label_and_heredocs_expand() {
         "a quoted delimiter disables expansion"
     );
     assert_eq!(
-        planned[6].expanded.as_ref(),
+        planned[6].resolved_kind(),
         Some(&planned[6].instruction.kind),
         "RUN is left to the shell"
     );
@@ -319,4 +326,21 @@ fn kv(name: &str, value: &str) -> rbuild_parser::ast::KeyValue {
         value: value.into(),
         legacy_format: false,
     }
+}
+
+#[test]
+fn literal_instructions_stay_unchanged() {
+    use rbuild_parser::plan::Expansion;
+    let text = "FROM scratch\nRUN echo $HOME\nCOPY a /b\nCOPY \"a\" /c\nENV X=$Y\n";
+    let graph = plan_with(text, PlanOptions::default()).unwrap();
+    let states: Vec<&str> = graph.stages[0]
+        .instructions
+        .iter()
+        .map(|i| match &i.expanded {
+            Expansion::Unchanged => "unchanged",
+            Expansion::Expanded(_) => "expanded",
+            Expansion::Unresolved(_) => "unresolved",
+        })
+        .collect();
+    assert_eq!(states, ["unchanged", "unchanged", "expanded", "expanded"]);
 }

@@ -12,6 +12,48 @@ use crate::shell::ExpandError;
 
 use super::scope::WordExpander;
 
+/// Whether any word that Docker expands in `kind` is not `literal` (has a
+/// `$`, a quote or an escape): only then is expansion worth doing, and the
+/// planner can keep the raw instruction otherwise.
+pub(crate) fn needs_expansion(kind: &InstructionKind, literal: impl Fn(&str) -> bool) -> bool {
+    let literal = &literal;
+    let any = |words: &mut dyn Iterator<Item = &String>| {
+        for word in words {
+            if !literal(word) {
+                return true;
+            }
+        }
+        false
+    };
+    match kind {
+        InstructionKind::Env(pairs) | InstructionKind::Label(pairs) => {
+            any(&mut pairs.iter().flat_map(|p| [&p.name, &p.value]))
+        }
+        InstructionKind::Add(copy) | InstructionKind::Copy(copy) => {
+            any(&mut copy.sources.iter().filter(|s| !s.starts_with("<<")))
+                || !literal(&copy.dest)
+                || any(&mut copy.chown.iter().chain(copy.chmod.iter()))
+                || any(&mut copy
+                    .heredocs
+                    .iter()
+                    .filter(|h| h.expand)
+                    .map(|h| &h.content))
+        }
+        InstructionKind::Expose(words) | InstructionKind::Volume(words) => any(&mut words.iter()),
+        InstructionKind::User(word)
+        | InstructionKind::Workdir(word)
+        | InstructionKind::Stopsignal(word) => !literal(word),
+        InstructionKind::Run(run) => run.mounts.iter().any(|m| {
+            any(&mut [&m.target, &m.source, &m.id, &m.env].into_iter().flatten())
+                || [&m.mode, &m.uid, &m.gid]
+                    .iter()
+                    .any(|d| matches!(d, Some(Deferred::Unexpanded(_))))
+                || matches!(m.size, Some(Deferred::Unexpanded(_)))
+        }),
+        _ => false,
+    }
+}
+
 /// Expand `kind` with `words`; `ARG` and `FROM` are handled by the planner
 /// and come back unchanged.
 pub(crate) fn expand_kind(

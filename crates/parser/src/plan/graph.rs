@@ -197,18 +197,50 @@ pub enum DependencyKind {
 pub struct PlannedInstruction {
     /// The instruction as parsed (raw words, spans).
     pub instruction: Instruction,
-    /// The same instruction with the words Docker expands replaced by their
-    /// expansion (quotes removed), or `None` when it uses a variable only the
-    /// base image can define (see [`PlannedInstruction::unresolved_vars`]).
-    /// Instructions that expand nothing (`RUN`, `CMD`, ...) are copied as is.
-    pub expanded: Option<InstructionKind>,
-    /// Variables the instruction uses that neither the Dockerfile nor a
-    /// supplied base-image environment defines. When the stage's base
-    /// environment is unknown these block expansion (`expanded` is `None`);
-    /// otherwise they expanded to the empty string.
-    pub unresolved_vars: Vec<String>,
+    /// What expansion made of it.
+    pub expanded: Expansion,
     /// True for a trigger inherited from the base stage's `ONBUILD`.
     pub from_onbuild: bool,
+}
+
+impl PlannedInstruction {
+    /// The instruction ready to execute: the expanded form, or the raw one
+    /// when it had nothing to expand; `None` while it waits for the base
+    /// image's environment.
+    pub fn resolved_kind(&self) -> Option<&InstructionKind> {
+        match &self.expanded {
+            Expansion::Unchanged => Some(&self.instruction.kind),
+            Expansion::Expanded(kind) => Some(kind),
+            Expansion::Unresolved(_) => None,
+        }
+    }
+
+    /// The variables that only the unknown base environment can define
+    /// (empty unless [`Expansion::Unresolved`]).
+    pub fn unresolved_vars(&self) -> &[String] {
+        match &self.expanded {
+            Expansion::Unresolved(vars) => vars,
+            _ => &[],
+        }
+    }
+}
+
+/// The outcome of expanding one instruction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "value", rename_all = "snake_case")]
+pub enum Expansion {
+    /// Nothing to expand (an instruction Docker does not expand, or words
+    /// without `$`, quotes or escapes): use the raw instruction.
+    Unchanged,
+    /// The instruction with the words Docker expands replaced by their
+    /// expansion (quotes removed). Variables that no definition reaches
+    /// expanded to the empty string (and the checks report them).
+    Expanded(InstructionKind),
+    /// The instruction uses variables that neither the Dockerfile nor a
+    /// supplied base-image environment defines, and the stage's base
+    /// environment is unknown: expansion waits for the builder (see the
+    /// [`crate::plan`] docs). The names are listed.
+    Unresolved(Vec<String>),
 }
 
 /// An argument and the value it has.

@@ -28,8 +28,8 @@
 //! shell does that at run time) with the stage's environment at that point: the **base image's `ENV`**,
 //! then the stage's own `ENV`s and valued `ARG`s. Everything except the base
 //! image's environment is in the Dockerfile, so the planner expands every
-//! word it can and records, per instruction, the expanded copy in
-//! [`PlannedInstruction::expanded`]:
+//! word it can and records, per instruction, the outcome in
+//! [`PlannedInstruction::expanded`] ([`Expansion`]):
 //!
 //! * `FROM` lines only see global arguments: always fully expanded.
 //! * Stages based on `scratch`, or on stages based on `scratch`: the
@@ -38,9 +38,9 @@
 //! * Stages based on an image: a word that uses only variables the
 //!   Dockerfile defines is expanded; a word that uses a variable the
 //!   Dockerfile does not define (e.g. `ENV PATH=/opt/bin:$PATH`) could take
-//!   its value from the image, so that instruction keeps `expanded: None` and
-//!   lists the names in [`PlannedInstruction::unresolved_vars`]; a variable
-//!   set from such a value is unknown too from then on.
+//!   its value from the image, so that instruction is
+//!   [`Expansion::Unresolved`] with the names listed; a variable set from
+//!   such a value is unknown too from then on.
 //!
 //! The builder closes the gap by planning again once it has the base images'
 //! configurations: [`PlanOptions::base_image_env`] maps each normalised image
@@ -66,8 +66,8 @@ use std::collections::BTreeMap;
 pub use build_args::{BuildArgError, BuildArgs, PROXY_ARGS, is_proxy_arg, predefined_args};
 pub use error::PlanError;
 pub use graph::{
-    ArgSource, ArgValue, BaseRef, Dependency, DependencyKind, DependencySource, PlannedInstruction,
-    Stage, StageGraph, TargetSummary,
+    ArgSource, ArgValue, BaseRef, Dependency, DependencyKind, DependencySource, Expansion,
+    PlannedInstruction, Stage, StageGraph, TargetSummary,
 };
 pub use outline::{Outline, OutlineArg, OutlineMount, OutlineStage, outline};
 pub use platform::{Platform, PlatformError};

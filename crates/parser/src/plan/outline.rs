@@ -183,10 +183,7 @@ fn mounts(graph: &StageGraph, kind: MountType) -> Vec<OutlineMount> {
     let mut out: Vec<OutlineMount> = Vec::new();
     for stage in &graph.stages {
         for planned in &stage.instructions {
-            let kind_ref = planned
-                .expanded
-                .as_ref()
-                .unwrap_or(&planned.instruction.kind);
+            let kind_ref = planned.resolved_kind().unwrap_or(&planned.instruction.kind);
             let InstructionKind::Run(run) = kind_ref else {
                 continue;
             };

@@ -107,7 +107,7 @@ impl<'a> WordExpander<'a> {
 
     /// A word without `$`, quotes or escape tokens comes out unchanged: skip
     /// the lexer (most words of real Dockerfiles are like that).
-    fn is_literal(&self, word: &str) -> bool {
+    pub fn is_literal(&self, word: &str) -> bool {
         let escape = self.lexer.escape_token();
         !word
             .chars()

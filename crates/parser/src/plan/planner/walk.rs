@@ -9,8 +9,10 @@ use crate::span::Span;
 
 use super::{Planner, StageWalk};
 use crate::plan::error::PlanError;
-use crate::plan::expand::expand_kind;
-use crate::plan::graph::{ArgSource, ArgValue, Dependency, DependencyKind, PlannedInstruction};
+use crate::plan::expand::{expand_kind, needs_expansion};
+use crate::plan::graph::{
+    ArgSource, ArgValue, Dependency, DependencyKind, Expansion, PlannedInstruction,
+};
 use crate::plan::scope::{StageScope, WordExpander};
 use crate::plan::suggest::did_you_mean;
 
@@ -34,7 +36,11 @@ impl<'a> Planner<'a> {
         }
 
         let mut words = WordExpander::new(self.escape, scope);
-        let expanded = expand_kind(&instruction.kind, &mut words).map_err(expansion_error)?;
+        let expanded_kind = if needs_expansion(&instruction.kind, |w| words.is_literal(w)) {
+            Some(expand_kind(&instruction.kind, &mut words).map_err(expansion_error)?)
+        } else {
+            None
+        };
         let unresolved = words.unresolved();
         let undefined = words.undefined();
         let suggestions: Vec<(String, Option<String>)> = undefined
@@ -56,7 +62,8 @@ impl<'a> Planner<'a> {
         }
         let resolved = unresolved.is_empty();
 
-        match (&instruction.kind, &expanded) {
+        let effective = expanded_kind.as_ref().unwrap_or(&instruction.kind);
+        match (&instruction.kind, effective) {
             (InstructionKind::Env(raw_pairs), InstructionKind::Env(pairs)) => {
                 for (raw, pair) in raw_pairs.iter().zip(pairs) {
                     if raw.legacy_format {
@@ -140,8 +147,11 @@ impl<'a> Planner<'a> {
 
         Ok(PlannedInstruction {
             instruction: instruction.clone(),
-            expanded: resolved.then_some(expanded),
-            unresolved_vars: unresolved,
+            expanded: match expanded_kind {
+                _ if !resolved => Expansion::Unresolved(unresolved),
+                Some(kind) => Expansion::Expanded(kind),
+                None => Expansion::Unchanged,
+            },
             from_onbuild,
         })
     }
@@ -213,8 +223,11 @@ impl<'a> Planner<'a> {
         let resolved = unresolved_all.is_empty();
         Ok(PlannedInstruction {
             instruction: instruction.clone(),
-            expanded: resolved.then_some(InstructionKind::Arg(expanded_decls)),
-            unresolved_vars: unresolved_all.into_iter().collect(),
+            expanded: if resolved {
+                Expansion::Expanded(InstructionKind::Arg(expanded_decls))
+            } else {
+                Expansion::Unresolved(unresolved_all.into_iter().collect())
+            },
             from_onbuild,
         })
     }
