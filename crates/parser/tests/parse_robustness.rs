@@ -60,6 +60,8 @@ fn malformed_inputs_do_not_panic() {
         b"FROM \xc3\xa9\xe2\x80\xa8\xc2\xa0 x",
         b"\r\r\r\nFROM a\r",
         b"\x00\x01\x02FROM",
+        b"\\\nONBUILD [\"a\", ",
+        b"ONBU\\\nILD RUN x",
     ];
     for case in cases {
         exercise(case);
