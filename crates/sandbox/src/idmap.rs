@@ -69,19 +69,16 @@ impl IdMapping {
         }
     }
 
-    /// Writes the maps of the process `pid` (still waiting for them).
-    pub(crate) fn apply(&self, pid: libc::pid_t) -> Result<(), SandboxError> {
+    /// Writes the maps of the process `pid` (still waiting for them) and returns the byte
+    /// to release it with. When a setuid helper fails (say, inside a container that strips
+    /// its privileges) the single-id mapping is written instead, so root-only work still
+    /// runs; switching to other users then fails with a clear error.
+    pub(crate) fn apply(&self, pid: libc::pid_t) -> Result<u8, SandboxError> {
         match self {
             IdMapping::Single { uid, gid } => {
-                let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-                let write = |file: &str, text: String| {
-                    fs::write(proc_dir.join(file), text).map_err(|e| {
-                        SandboxError::IdMapping(format!("writing /proc/{pid}/{file}: {e}"))
-                    })
-                };
-                write("setgroups", "deny".into())?;
-                write("uid_map", format!("0 {uid} 1\n"))?;
-                write("gid_map", format!("0 {gid} 1\n"))
+                write_single(pid, "uid_map", *uid)?;
+                write_single(pid, "gid_map", *gid)?;
+                Ok(SYNC_SINGLE_GID)
             }
             IdMapping::Ranges {
                 uid,
@@ -91,11 +88,37 @@ impl IdMapping {
                 newuidmap,
                 newgidmap,
             } => {
-                run_helper(newuidmap, pid, *uid, uids)?;
-                run_helper(newgidmap, pid, *gid, gids)
+                if let Err(helper) = run_helper(newuidmap, pid, *uid, uids) {
+                    write_single(pid, "uid_map", *uid).map_err(|_| helper)?;
+                }
+                match run_helper(newgidmap, pid, *gid, gids) {
+                    Ok(()) => Ok(SYNC_RANGES),
+                    Err(helper) => {
+                        write_single(pid, "gid_map", *gid).map_err(|_| helper)?;
+                        Ok(SYNC_SINGLE_GID)
+                    }
+                }
             }
         }
     }
+}
+
+/// Released with full id ranges.
+pub(crate) const SYNC_RANGES: u8 = b'R';
+/// Released with only the caller's gid mapped and setgroups denied.
+pub(crate) const SYNC_SINGLE_GID: u8 = b'S';
+
+/// Maps inside id 0 to the caller's `id`; for gids, setgroups must be denied first.
+fn write_single(pid: libc::pid_t, map: &str, id: u32) -> Result<(), SandboxError> {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let write = |file: &str, text: String| {
+        fs::write(proc_dir.join(file), text)
+            .map_err(|e| SandboxError::IdMapping(format!("writing /proc/{pid}/{file}: {e}")))
+    };
+    if map == "gid_map" {
+        write("setgroups", "deny".into())?;
+    }
+    write(map, format!("0 {id} 1\n"))
 }
 
 fn run_helper(

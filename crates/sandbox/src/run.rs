@@ -149,8 +149,8 @@ fn run_spec(
     drop(reports.write);
     if let (Some(sync), Some(mapping)) = (sync, &prepared.id_mapping) {
         drop(sync.read);
-        mapping.apply(pid)?;
-        sys::write_all(sync.write.as_raw_fd(), b"1")
+        let release = mapping.apply(pid)?;
+        sys::write_all(sync.write.as_raw_fd(), &[release])
             .map_err(|errno| SandboxError::Supervise(io::Error::from_raw_os_error(errno)))?;
     }
     let watched = Watched {
@@ -160,6 +160,8 @@ fn run_spec(
         reports: reports.read,
     };
     let result = supervise(spec, watched, sink);
+    // The init (and its mounts of the scratch files) must be gone before the scratch files.
+    drop(init);
     drop(prepared);
     let finished = result?;
     let exit = interpret(spec, finished)?;

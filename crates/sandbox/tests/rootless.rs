@@ -13,6 +13,8 @@ use std::process::Command;
 const TEST_USER: &str = "rbuildtest";
 /// A user without them: the sandbox falls back to mapping only the caller.
 const PLAIN_USER: &str = "rbuildtest-plain";
+/// A user whose ranges newuidmap cannot apply.
+const BROKEN_RANGES_USER: &str = "rbuildtest-badrange";
 
 struct TestUser {
     name: &'static str,
@@ -37,13 +39,25 @@ fn sub_start(user: &str, file: &str) -> Option<u32> {
 }
 
 /// Creates a test user if needed, with or without subordinate ids; one test at a time.
-fn ensure_user(name: &'static str, with_ranges: bool) -> Result<TestUser, String> {
+/// How a test user's subordinate ids are set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ranges {
+    /// A proper range, as useradd makes it.
+    Normal,
+    /// None at all: the sandbox maps only the caller.
+    Absent,
+    /// A range overlapping the user's own id, which the kernel refuses when newuidmap writes
+    /// it: the sandbox must fall back to the single mapping.
+    OverlappingOwnId,
+}
+
+fn ensure_user(name: &'static str, ranges: Ranges) -> Result<TestUser, String> {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if id_of(name, "-u").is_none() {
         let mut useradd = Command::new("useradd");
         useradd.arg("-m");
-        if !with_ranges {
+        if ranges != Ranges::Normal {
             useradd.args(["-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]);
         }
         let status = useradd
@@ -56,22 +70,27 @@ fn ensure_user(name: &'static str, with_ranges: bool) -> Result<TestUser, String
     }
     let has_ranges =
         sub_start(name, "/etc/subuid").is_some() && sub_start(name, "/etc/subgid").is_some();
-    if with_ranges && !has_ranges {
+    let wanted = match ranges {
+        Ranges::Normal => Some(("300000-365535".to_string(), "300000-365535".to_string())),
+        Ranges::OverlappingOwnId => {
+            let (uid, gid) = (
+                id_of(name, "-u").ok_or("no uid")?,
+                id_of(name, "-g").ok_or("no gid")?,
+            );
+            Some((format!("{uid}-{}", uid + 99), format!("{gid}-{}", gid + 99)))
+        }
+        Ranges::Absent => None,
+    };
+    if let (Some((subuids, subgids)), false) = (&wanted, has_ranges) {
         let status = Command::new("usermod")
-            .args([
-                "--add-subuids",
-                "300000-365535",
-                "--add-subgids",
-                "300000-365535",
-                name,
-            ])
+            .args(["--add-subuids", subuids, "--add-subgids", subgids, name])
             .status()
             .map_err(|e| format!("usermod: {e}"))?;
         if !status.success() {
             return Err("usermod --add-subuids failed".into());
         }
     }
-    if !with_ranges && has_ranges {
+    if ranges == Ranges::Absent && has_ranges {
         return Err(format!("{name} unexpectedly has subordinate id ranges"));
     }
     Ok(TestUser {
@@ -83,7 +102,7 @@ fn ensure_user(name: &'static str, with_ranges: bool) -> Result<TestUser, String
     })
 }
 
-fn can_run_rootless(test: &str, name: &'static str, with_ranges: bool) -> Option<TestUser> {
+fn can_run_rootless(test: &str, name: &'static str, ranges: Ranges) -> Option<TestUser> {
     if !common::can_run(test) {
         return None;
     }
@@ -107,7 +126,7 @@ fn can_run_rootless(test: &str, name: &'static str, with_ranges: bool) -> Option
             return None;
         }
     }
-    match ensure_user(name, with_ranges) {
+    match ensure_user(name, ranges) {
         Ok(user) => Some(user),
         Err(reason) => {
             assert!(!ci, "cannot prepare the rootless test user in CI: {reason}");
@@ -193,7 +212,7 @@ fn rootless_user_is_root_inside_and_files_get_mapped_owners() {
     let Some(user) = can_run_rootless(
         "rootless_user_is_root_inside_and_files_get_mapped_owners",
         TEST_USER,
-        true,
+        Ranges::Normal,
     ) else {
         return;
     };
@@ -238,7 +257,11 @@ fn rootless_user_is_root_inside_and_files_get_mapped_owners() {
 
 #[test]
 fn rootless_network_none_and_errors() {
-    let Some(user) = can_run_rootless("rootless_network_none_and_errors", TEST_USER, true) else {
+    let Some(user) = can_run_rootless(
+        "rootless_network_none_and_errors",
+        TEST_USER,
+        Ranges::Normal,
+    ) else {
         return;
     };
     let fx = RootlessFixture::new(&user);
@@ -269,7 +292,7 @@ fn rootless_without_subordinate_ids_maps_only_the_caller() {
     let Some(user) = can_run_rootless(
         "rootless_without_subordinate_ids_maps_only_the_caller",
         PLAIN_USER,
-        false,
+        Ranges::Absent,
     ) else {
         return;
     };
@@ -286,4 +309,22 @@ fn rootless_without_subordinate_ids_maps_only_the_caller() {
         err.contains("not mapped") && err.contains("/etc/subuid"),
         "{err}"
     );
+}
+
+#[test]
+fn rootless_falls_back_when_newuidmap_fails() {
+    let Some(user) = can_run_rootless(
+        "rootless_falls_back_when_newuidmap_fails",
+        BROKEN_RANGES_USER,
+        Ranges::OverlappingOwnId,
+    ) else {
+        return;
+    };
+    let fx = RootlessFixture::new(&user);
+    let (code, out, err) = fx.run(&user, &[], "id -u; ls /dev/pts > /dev/null && echo pts-ok");
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, "0\npts-ok\n");
+    let (code, _, err) = fx.run(&user, &["--user", "app"], "true");
+    assert_eq!(code, 125);
+    assert!(err.contains("not mapped"), "{err}");
 }

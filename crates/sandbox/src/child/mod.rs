@@ -68,15 +68,35 @@ pub(crate) fn init_main(plan: &ChildPlan) -> ! {
     }
 }
 
+/// What the user namespace (if any) allows for groups.
+#[derive(Clone, Copy)]
+struct GroupSupport {
+    /// setgroups(2) is permitted.
+    setgroups: bool,
+    /// gid 5 (tty) exists, for devpts' `gid=5`.
+    tty_gid: bool,
+}
+
 fn setup_and_run(plan: &ChildPlan) -> Result<Report, Failure> {
     // SAFETY: umask cannot fail. Stubs and directories we create get 0755/0644.
     unsafe { libc::umask(0o022) };
+    let mut groups = GroupSupport {
+        setgroups: plan.can_setgroups,
+        tty_gid: plan.tty_gid_mapped,
+    };
     if let Some(fd) = plan.sync_fd {
         let mut byte = [0u8; 1];
         match sys::read(fd, &mut byte) {
             Ok(1) => sys::close(fd),
             // The parent could not map our ids and gave up; it reports the reason itself.
             _ => sys::exit_now(EXIT_SETUP_FAILED),
+        }
+        if byte[0] == crate::idmap::SYNC_SINGLE_GID {
+            // The parent fell back to mapping only our own gid, with setgroups denied.
+            groups = GroupSupport {
+                setgroups: false,
+                tty_gid: false,
+            };
         }
     }
     // Nothing we mount may propagate back to the host.
@@ -93,7 +113,7 @@ fn setup_and_run(plan: &ChildPlan) -> Result<Report, Failure> {
     let root = sys::open(plan.root.mount_point(), libc::O_PATH | libc::O_DIRECTORY, 0)
         .map_err(fail(SetupStep::OpenRoot))?;
     mount_proc(root)?;
-    mount_dev(root, plan.tty_gid_mapped)?;
+    mount_dev(root, groups.tty_gid)?;
     mount_sys(root)?;
     for (index, mount) in plan.mounts.iter().enumerate() {
         extra_mount(root, mount).map_err(|f| f.at(index))?;
@@ -120,7 +140,7 @@ fn setup_and_run(plan: &ChildPlan) -> Result<Report, Failure> {
 
     let command = sys::clone_process(0).map_err(fail(SetupStep::StartCommand))?;
     if command == 0 {
-        run_command(plan, &ids, devnull);
+        run_command(plan, &ids, devnull, groups.setgroups);
     }
     sys::close(devnull);
     sys::close(plan.stdout_fd);
@@ -575,8 +595,8 @@ fn create_entry(dirfd: c_int, name: &CStr, dir: bool, owner: Option<(u32, u32)>)
 }
 
 /// The command process: drop to the user, enter the working directory, exec. Never returns.
-fn run_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> ! {
-    let failure = match prepare_command(plan, ids, devnull) {
+fn run_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int, setgroups: bool) -> ! {
+    let failure = match prepare_command(plan, ids, devnull, setgroups) {
         Ok(()) => Failure::new(SetupStep::Exec, exec_command(plan, ids)),
         Err(failure) => failure,
     };
@@ -584,7 +604,12 @@ fn run_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> ! {
     sys::exit_now(EXIT_EXEC_FAILED)
 }
 
-fn prepare_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> Result<(), Failure> {
+fn prepare_command(
+    plan: &ChildPlan,
+    ids: &ResolvedIds,
+    devnull: c_int,
+    setgroups: bool,
+) -> Result<(), Failure> {
     // SAFETY: signal-state syscalls with valid arguments. The parent (a Rust program)
     // ignores SIGPIPE, and ignored signals survive exec: restore the defaults.
     unsafe {
@@ -606,7 +631,7 @@ fn prepare_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int) -> Resul
     // threads exist only in its bookkeeping, so the wrappers would wait for them forever.
     // SAFETY: credential syscalls with valid arguments; order: groups, gid, then uid.
     unsafe {
-        if plan.can_setgroups {
+        if setgroups {
             let groups = ids.supplementary();
             if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0 {
                 return Err(Failure::new(SetupStep::SetGroups, sys::errno()));
