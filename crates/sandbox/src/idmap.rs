@@ -4,6 +4,8 @@
 //! newuidmap/newgidmap), the caller's id becomes root inside and the range covers ids 1 and
 //! up, so image users like `app` (1000) exist. Without them only one id can be mapped: the
 //! caller becomes root inside, setgroups is denied, and switching users is impossible.
+//! The same single mapping is the fallback when a helper fails (e.g. in a container that
+//! strips setuid privileges).
 
 use std::fs;
 use std::path::{Path, PathBuf};

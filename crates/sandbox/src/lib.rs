@@ -39,6 +39,11 @@
 //! - The child side never allocates (the caller may be multi-threaded): see `child`.
 //! - Cancel and timeout kill the PID namespace's init, so the whole tree dies.
 //!
+//! # Requirements
+//! Linux 5.12 or newer (the new mount API and `mount_setattr`; overlay roots use
+//! `lowerdir+` from 6.5 and fall back to the classic option string before that). Rootless
+//! runs need unprivileged user namespaces; cgroups are not used and rlimits never raised.
+//!
 //! Interactive use (stdin, a terminal) is not supported yet; stdin is /dev/null.
 
 mod child;

@@ -177,7 +177,7 @@ pub const DEFAULT_HOSTNAME: &str = "rbuild";
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl SandboxSpec {
-    /// Runs `argv` (argv[0] looked up in the sandbox's PATH unless it contains a `/`) in
+    /// Runs `argv` (`argv[0]` looked up in the sandbox's PATH unless it contains a `/`) in
     /// `rootfs`, as root, in `/`, with the host network and an empty environment plus PATH.
     pub fn new<I, S>(rootfs: RootFs, argv: I) -> SandboxSpec
     where
