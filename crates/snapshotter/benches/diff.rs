@@ -85,7 +85,34 @@ fn main() {
             "NOT met"
         }
     );
+    baseline_gnu_tar(&snap.writable_dir("bench-step").expect("upper dir"), runs);
     snap.remove("bench-step").expect("remove snapshot");
+}
+
+/// The same upper directory archived by hand with GNU tar (process start included), as a
+/// point of comparison. Skipped when `tar` is not installed.
+fn baseline_gnu_tar(upper: &std::path::Path, runs: usize) {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let status = std::process::Command::new("tar")
+            .args(["--xattrs", "-cf", "/dev/null", "-C"])
+            .arg(upper)
+            .arg(".")
+            .status();
+        match status {
+            Ok(s) if s.success() => times.push(start.elapsed()),
+            _ => {
+                println!("baseline skipped: GNU tar unavailable");
+                return;
+            }
+        }
+    }
+    times.sort();
+    println!(
+        "baseline, `tar -cf /dev/null` of the same upper dir by hand: median {:.3} ms",
+        ms(times[times.len() / 2])
+    );
 }
 
 fn ms(d: Duration) -> f64 {
