@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
 
 /// A step of the setup the sandbox performs inside its namespaces before the command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,10 +165,6 @@ pub enum SandboxError {
     /// Watching the sandbox (pipes, poll, wait) failed on the host side.
     #[error("supervising the sandbox failed: {0}")]
     Supervise(#[source] io::Error),
-
-    /// The rootless stub cleanup or a mount target on the host could not be handled.
-    #[error("mount target {path:?} cannot be prepared: {reason}")]
-    MountTarget { path: PathBuf, reason: String },
 }
 
 /// Short alias used across the crate.
