@@ -139,6 +139,18 @@ impl ContentStore {
         Ok(bytes)
     }
 
+    /// Streams `reader` into a new blob, checking it against `expected` when given.
+    pub fn put_reader<R: std::io::Read>(
+        &self,
+        mut reader: R,
+        expected: Option<&Digest>,
+    ) -> Result<(Digest, u64), StoreError> {
+        let mut w = self.writer()?;
+        let temp = w.temp_path.clone();
+        std::io::copy(&mut reader, &mut w).ctx("copy into blob", temp)?;
+        w.commit(expected)
+    }
+
     /// Stores a small in-memory blob (a manifest or config JSON) and returns its digest.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest, StoreError> {
         let mut w = self.writer()?;

@@ -174,3 +174,19 @@ fn read_bytes_verifies_content() {
         Err(StoreError::DigestMismatch { .. })
     ));
 }
+
+#[test]
+fn put_reader_streams_and_verifies() {
+    let (_dir, store) = store();
+    let data = vec![9u8; 100_000];
+    let d = Digest::of_bytes(&data);
+    assert_eq!(
+        store.put_reader(&data[..], Some(&d)).unwrap(),
+        (d.clone(), 100_000)
+    );
+    let wrong = Digest::of_bytes(b"other");
+    assert!(matches!(
+        store.put_reader(&b"not it"[..], Some(&wrong)),
+        Err(StoreError::DigestMismatch { .. })
+    ));
+}

@@ -194,6 +194,7 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
         max_shrink_iters: 64,
+        failure_persistence: None,
         ..ProptestConfig::default()
     })]
 

@@ -55,6 +55,16 @@ impl Snapshotter {
         Ok(s)
     }
 
+    /// Whether overlayfs works for a store at `root` from where this is called: a real
+    /// test mount and a deletion through it. `Err` says why not. Rootless callers run
+    /// this inside their user and mount namespace, where overlay may work although
+    /// [`Snapshotter::open`], probing from outside, chose the copy backend.
+    pub fn probe_overlay(root: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(tmp_dir(root))
+            .map_err(|e| format!("creating {}: {e}", tmp_dir(root).display()))?;
+        overlay::probe(&tmp_dir(root), !rustix::process::geteuid().is_root())
+    }
+
     /// Opens with a given backend, without probing.
     pub fn open_with_backend(root: &Path, backend: BackendKind) -> Result<Self, SnapshotError> {
         let layers = LayerStore::open(root)?;
