@@ -132,7 +132,17 @@ fn copy_metadata(src: &Path, dst: &Path, meta: &Metadata) -> io::Result<()> {
     let is_link = meta.file_type().is_symlink();
     if !is_link {
         std::fs::set_permissions(dst, std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-        for (name, value) in content_xattrs(src)? {
+        let wanted = content_xattrs(src)?;
+        // A directory merged onto an existing one shows only its own attributes, as the
+        // upper directory of an overlay does: drop what the lower one had.
+        for (name, _) in content_xattrs(dst)? {
+            if !wanted.iter().any(|(w, _)| *w == name)
+                && let Err(e) = xattr::remove(dst, &name)
+            {
+                tracing::warn!(path = %dst.display(), xattr = %name, error = %e, "stale extended attribute kept");
+            }
+        }
+        for (name, value) in wanted {
             if let Err(e) = xattr::set(dst, &name, &value) {
                 tracing::warn!(path = %dst.display(), xattr = %name, error = %e, "extended attribute not copied");
             }
