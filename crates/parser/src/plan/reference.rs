@@ -37,7 +37,9 @@ pub enum ReferenceError {
     #[error("repository name must not be more than 255 characters")]
     TooLong,
     /// Anything else that breaks the grammar.
-    #[error("invalid reference format: {0:?}")]
+    #[error(
+        "invalid reference format: expected [registry/]name[:tag][@digest] with a lowercase name"
+    )]
     Invalid(String),
 }
 

@@ -37,7 +37,18 @@ impl<'a> Planner<'a> {
                 span: block_span,
             });
         }
-        let base = self.resolve_base(&base_word.value, index, block_span)?;
+        let base = self.resolve_base(&base_word.value, index, block_span).map_err(|error| match error {
+            // Say where a bad name came from when variables made it.
+            PlanError::InvalidReference { value, reason, suggestion, span } if !base_word.used.is_empty() => {
+                PlanError::InvalidReference {
+                    reason: format!("{reason}; it is what `{}` expands to: check the ARGs it uses or pass --build-arg", from.image),
+                    value,
+                    suggestion,
+                    span,
+                }
+            }
+            other => other,
+        })?;
         // A stage based on another stage runs on that stage's platform.
         let base_for_platform = match &base {
             BaseRef::Stage { index: parent } => planned
