@@ -213,3 +213,61 @@ fn escaping_tar() -> Vec<u8> {
     builder.append(&header, &b"x"[..]).unwrap();
     builder.into_inner().unwrap()
 }
+
+#[test]
+fn output_specs_drive_the_exporters() {
+    use rbuild_oci::export::{ExportOutcome, export_output};
+    use rbuild_oci::output::OutputSpec;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_image(dir.path(), "app:v1");
+    let digest = store.lookup("app:v1").unwrap();
+    let export = |spec: &str, stdout: &mut Vec<u8>| {
+        export_output(&store, &digest, &OutputSpec::parse(spec).unwrap(), stdout).unwrap()
+    };
+    let mut stdout = Vec::new();
+
+    let layout = dir.path().join("layout");
+    export(
+        &format!("type=oci,dest={},tar=false,name=app:v1", layout.display()),
+        &mut stdout,
+    );
+    assert!(layout.join("index.json").is_file() && layout.join("oci-layout").is_file());
+
+    let docker = dir.path().join("d.tar");
+    export(
+        &format!("type=docker,dest={},name=other:2", docker.display()),
+        &mut stdout,
+    );
+    let loaded = load_path(&ImageStore::open(&dir.path().join("s2")).unwrap(), &docker).unwrap();
+    assert_eq!(loaded[0].names[0].familiar(), "other:2");
+
+    let rootfs = dir.path().join("rootfs");
+    export(
+        &format!("type=local,dest={}", rootfs.display()),
+        &mut stdout,
+    );
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("etc/seed")).unwrap(),
+        "one"
+    );
+
+    assert!(stdout.is_empty());
+    export("type=oci,dest=-", &mut stdout);
+    assert!(!stdout.is_empty(), "an OCI tar on stdout");
+    let mut names = Vec::new();
+    for entry in tar::Archive::new(&stdout[..]).entries().unwrap() {
+        names.push(
+            entry
+                .unwrap()
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    assert!(names.contains(&"index.json".to_string()), "{names:?}");
+
+    let outcome = export("type=image,name=tagged:x", &mut Vec::new());
+    assert_eq!(outcome, ExportOutcome::Stored { pushed: vec![] });
+    assert_eq!(store.lookup("tagged:x").unwrap(), digest);
+}

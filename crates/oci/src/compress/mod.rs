@@ -10,6 +10,7 @@ mod pool;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rbuild_snapshotter::Digest;
 use sha2::{Digest as _, Sha256};
@@ -116,33 +117,79 @@ pub struct CompressedLayer {
 }
 
 /// Streams `input` through the chosen compressor into `output`, hashing the uncompressed
-/// bytes on the way. Memory use is bounded (a few blocks per compression thread).
+/// bytes on the way (on a separate thread, so the hash never slows the compressor down).
+/// Memory use is bounded: a few chunks in flight plus a few blocks per compression thread.
 pub fn compress<R: Read, W: Write>(
     input: R,
     output: W,
     options: CompressionOptions,
 ) -> io::Result<CompressedLayer> {
-    let mut input = HashingReader::new(input);
     let level = options.effective_level();
     match options.compression {
-        Compression::Uncompressed => {
-            let mut output = output;
-            io::copy(&mut input, &mut output)?;
-            output.flush()?;
-        }
+        Compression::Uncompressed => hashed_copy(input, output),
         Compression::Gzip => {
             let level = u32::try_from(level).unwrap_or(6);
             let mut encoder = ParallelGzipWriter::new(output, level)?;
-            copy_large(&mut input, &mut encoder)?;
+            let layer = hashed_copy(input, &mut encoder)?;
             encoder.finish()?.flush()?;
+            Ok(layer)
         }
         Compression::Zstd => {
             let mut encoder = zstd_encoder(output, level, compression_threads())?;
-            copy_large(&mut input, &mut encoder)?;
+            let layer = hashed_copy(input, &mut encoder)?;
             encoder.finish()?.flush()?;
+            Ok(layer)
         }
     }
-    Ok(input.finish())
+}
+
+/// Copies `input` to `output` in large chunks while a helper thread computes the sha256
+/// and size of what was copied.
+fn hashed_copy<R: Read, W: Write>(mut input: R, mut output: W) -> io::Result<CompressedLayer> {
+    const CHUNK: usize = 1 << 20;
+    const CHUNKS_IN_FLIGHT: usize = 4;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(CHUNKS_IN_FLIGHT);
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            for chunk in rx {
+                hasher.update(&chunk[..]);
+                size += chunk.len() as u64;
+            }
+            CompressedLayer {
+                diff_id: Digest::from_sha256(hasher.finalize().into()),
+                uncompressed_size: size,
+            }
+        });
+        let copied = (|| -> io::Result<()> {
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let mut filled = 0;
+                while filled < CHUNK {
+                    match input.read(&mut chunk[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                if filled == 0 {
+                    return output.flush();
+                }
+                chunk.truncate(filled);
+                let chunk = Arc::new(chunk);
+                output.write_all(&chunk)?;
+                tx.send(chunk)
+                    .map_err(|_| io::Error::other("the hashing thread stopped"))?;
+            }
+        })();
+        drop(tx);
+        let layer = hasher
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
+        copied.map(|()| layer)
+    })
 }
 
 /// A zstd encoder with `workers` worker threads — at least one, because zstd's output then
@@ -167,22 +214,6 @@ pub fn decompressing_reader<'a, R: Read + 'a>(input: R) -> io::Result<Box<dyn Re
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(input)?),
         Compression::Uncompressed => Box::new(input),
     })
-}
-
-/// `io::copy` with a larger buffer, so each write hands the encoder a useful amount of data.
-fn copy_large<R: Read, W: Write>(input: &mut R, output: &mut W) -> io::Result<u64> {
-    let mut buffer = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = match input.read(&mut buffer) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        output.write_all(&buffer[..n])?;
-        total += n as u64;
-    }
 }
 
 /// A reader computing the sha256 and length of what passes through it.

@@ -66,3 +66,122 @@ pub fn save_images<W: Write>(
     }
     sink.finish()
 }
+
+/// What [`export_output`] did, for the caller to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportOutcome {
+    /// Written to a file, a directory or standard output.
+    Written,
+    /// Tagged in the local store (and pushed when asked).
+    Stored {
+        /// Push reports, one per pushed name.
+        pushed: Vec<crate::registry::PushReport>,
+    },
+}
+
+/// Sends the stored image `manifest_digest` where `spec` says (BuildKit's `--output`).
+/// `stdout` is used for `dest=-`. Layers are exported as stored: the compression options
+/// of `spec` apply when layers are created (the builder passes them to
+/// [`ImageStore::add_layer`]), not here.
+pub fn export_output(
+    store: &ImageStore,
+    manifest_digest: &rbuild_snapshotter::Digest,
+    spec: &crate::output::OutputSpec,
+    stdout: &mut dyn Write,
+) -> Result<ExportOutcome, OciError> {
+    use crate::output::{Destination, OutputKind};
+    let image = store.image(manifest_digest)?;
+    let write_tar = |dest: &Destination,
+                     stdout: &mut dyn Write,
+                     body: &dyn Fn(&mut dyn FileSink) -> Result<(), OciError>|
+     -> Result<(), OciError> {
+        match dest {
+            Destination::Stdout => {
+                let mut sink = TarSink::new(&mut *stdout);
+                body(&mut sink)?;
+                sink.finish()?;
+            }
+            Destination::Path(path) => {
+                let file = std::fs::File::create(path).map_err(|source| OciError::Io {
+                    action: "create",
+                    path: path.clone(),
+                    source,
+                })?;
+                let mut sink = TarSink::new(std::io::BufWriter::new(file));
+                body(&mut sink)?;
+                sink.finish()?
+                    .flush()
+                    .map_err(crate::error::stream_err(format!(
+                        "writing {}",
+                        path.display()
+                    )))?;
+            }
+        }
+        Ok(())
+    };
+    match &spec.kind {
+        OutputKind::Oci { dest, names, tar } => {
+            let exports = [ExportImage {
+                image: &image,
+                names: names.clone(),
+            }];
+            match (tar, dest) {
+                (false, Destination::Path(dir)) => {
+                    write_oci_layout(store, &exports, &mut DirSink::new(dir)?)?;
+                }
+                _ => write_tar(dest, stdout, &|sink| {
+                    write_oci_layout(store, &exports, sink).map(|_| ())
+                })?,
+            }
+            Ok(ExportOutcome::Written)
+        }
+        OutputKind::Docker { dest, names } => {
+            let exports = [ExportImage {
+                image: &image,
+                names: names.clone(),
+            }];
+            write_tar(dest, stdout, &|sink| {
+                write_docker_archive(store, &exports, sink).map(|_| ())
+            })?;
+            Ok(ExportOutcome::Written)
+        }
+        OutputKind::Image { names, push } => {
+            let mut pushed = Vec::new();
+            for name in names {
+                store.tag(name, manifest_digest)?;
+            }
+            if *push {
+                let client = crate::registry::RegistryClient::from_environment()?;
+                for name in names {
+                    pushed.push(client.push(store, &manifest_digest.to_string(), name)?);
+                }
+            }
+            Ok(ExportOutcome::Stored { pushed })
+        }
+        OutputKind::Local { dest } => {
+            write_rootfs_dir(store, &image, dest)?;
+            Ok(ExportOutcome::Written)
+        }
+        OutputKind::Tar { dest } => {
+            match dest {
+                Destination::Stdout => {
+                    write_rootfs_tar(store, &image, &mut *stdout)?;
+                }
+                Destination::Path(path) => {
+                    let file = std::fs::File::create(path).map_err(|source| OciError::Io {
+                        action: "create",
+                        path: path.clone(),
+                        source,
+                    })?;
+                    write_rootfs_tar(store, &image, std::io::BufWriter::new(file))?
+                        .flush()
+                        .map_err(crate::error::stream_err(format!(
+                            "writing {}",
+                            path.display()
+                        )))?;
+                }
+            }
+            Ok(ExportOutcome::Written)
+        }
+    }
+}
