@@ -394,3 +394,22 @@ fn plan_errors_are_reported_with_the_warnings_found_so_far() {
     assert!(report.fails());
     assert_eq!(report.warnings[0].rule, Rule::MaintainerDeprecated);
 }
+
+#[test]
+fn build_arg_overrides_the_check_directive() {
+    let dockerfile =
+        rbuild_parser::parse_dockerfile("# check=skip=all\nFROM alpine\nMAINTAINER me\n", None)
+            .unwrap();
+    let mut build_args = rbuild_parser::plan::BuildArgs::new();
+    build_args.set(rbuild_parser::checks::CHECK_BUILD_ARG, "error=true");
+    let report = check(
+        &dockerfile,
+        &PlanOptions {
+            build_args,
+            ..PlanOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.warnings.len(), 1);
+    assert!(report.fails());
+}

@@ -18,7 +18,8 @@
 //! may come from a base image's `ENV`, and a check must not cry wolf.
 //!
 //! The `# check=skip=A,B|all;error=true` directive is honoured
-//! ([`CheckConfig`]).
+//! ([`CheckConfig`]), and so is its override, the build argument
+//! `BUILDKIT_DOCKERFILE_CHECK`.
 
 mod ast_rules;
 mod config;
@@ -36,6 +37,9 @@ use serde::{Deserialize, Serialize};
 use crate::ast::Dockerfile;
 use crate::plan::{PlanError, PlanOptions, plan_with_findings};
 use crate::span::Span;
+
+/// The build argument that overrides the `# check=` directive.
+pub const CHECK_BUILD_ARG: &str = "BUILDKIT_DOCKERFILE_CHECK";
 
 /// One warning of a build check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +77,8 @@ impl CheckReport {
     }
 }
 
-/// Check `dockerfile` with the rules configured by its `# check=` directive.
+/// Check `dockerfile` with the rules configured by its `# check=` directive
+/// (or by the [`CHECK_BUILD_ARG`] build argument, which wins).
 ///
 /// `options` are the planning inputs (build args, platforms, base image
 /// environments); the target is ignored, every stage is checked.
@@ -84,9 +89,15 @@ pub fn check(
     dockerfile: &Dockerfile,
     options: &PlanOptions,
 ) -> Result<CheckReport, CheckConfigError> {
-    let config = match &dockerfile.directives.check {
-        Some(directive) => CheckConfig::parse(&directive.value)?,
-        None => CheckConfig::default(),
+    // As in BuildKit, `--build-arg BUILDKIT_DOCKERFILE_CHECK=...` overrides
+    // the directive (handy in CI without editing the Dockerfile).
+    let config = match (
+        options.build_args.get(CHECK_BUILD_ARG),
+        &dockerfile.directives.check,
+    ) {
+        (Some(value), _) => CheckConfig::parse(value)?,
+        (None, Some(directive)) => CheckConfig::parse(&directive.value)?,
+        (None, None) => CheckConfig::default(),
     };
     Ok(check_with_config(dockerfile, options, config))
 }
