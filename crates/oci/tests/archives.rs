@@ -271,3 +271,68 @@ fn output_specs_drive_the_exporters() {
     assert_eq!(outcome, ExportOutcome::Stored { pushed: vec![] });
     assert_eq!(store.lookup("tagged:x").unwrap(), digest);
 }
+
+#[test]
+fn output_options_convert_media_types_and_compression() {
+    use rbuild_oci::export::convert_for_output;
+    use rbuild_oci::model::media_types;
+    use rbuild_oci::output::OutputSpec;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_image(dir.path(), "app:v1");
+    let digest = store.lookup("app:v1").unwrap();
+    let original = store.image(&digest).unwrap();
+    assert!(!original.manifest.is_docker());
+
+    let same = convert_for_output(
+        &store,
+        &digest,
+        &OutputSpec::parse("type=image,name=x").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(same, digest, "nothing asked, nothing changed");
+
+    let docker = convert_for_output(
+        &store,
+        &digest,
+        &OutputSpec::parse("type=image,name=x,oci-mediatypes=false").unwrap(),
+    )
+    .unwrap();
+    let docker = store.image(&docker).unwrap();
+    assert!(docker.manifest.is_docker());
+    assert_eq!(docker.id(), original.id(), "the config is kept");
+    assert_eq!(
+        docker.manifest.layers[0].media_type,
+        media_types::DOCKER_LAYER_GZIP
+    );
+    assert_eq!(
+        docker.manifest.layers[0].digest,
+        original.manifest.layers[0].digest
+    );
+
+    let spec =
+        OutputSpec::parse("type=image,name=x,compression=zstd,force-compression=true").unwrap();
+    let zstd = store
+        .image(&convert_for_output(&store, &digest, &spec).unwrap())
+        .unwrap();
+    assert_eq!(
+        zstd.manifest.layers[0].media_type,
+        media_types::OCI_LAYER_ZSTD
+    );
+    assert_ne!(
+        zstd.manifest.layers[0].digest,
+        original.manifest.layers[0].digest
+    );
+    assert_eq!(zstd.config.rootfs, original.config.rootfs, "same content");
+    // Deterministic: converting again gives the same manifest.
+    assert_eq!(
+        convert_for_output(&store, &digest, &spec).unwrap(),
+        zstd.manifest_digest
+    );
+    // And the zstd image unpacks to the same files.
+    let rootfs = dir.path().join("rootfs");
+    write_rootfs_dir(&store, &zstd, &rootfs).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("etc/hello")).unwrap(),
+        "hello again\n"
+    );
+}

@@ -1,11 +1,13 @@
 //! Exporters: OCI layout (directory or tar), docker-archive, and the root file system
 //! (`type=local` directory, `type=tar`).
 
+pub mod convert;
 pub mod docker_archive;
 pub mod oci_layout;
 pub mod rootfs;
 pub mod sink;
 
+pub use convert::convert_for_output;
 pub use docker_archive::{ArchiveManifestEntry, write_docker_archive};
 pub use oci_layout::{ExportImage, IMAGE_NAME, REF_NAME, write_oci_layout};
 pub use rootfs::{write_rootfs_dir, write_rootfs_tar};
@@ -80,9 +82,10 @@ pub enum ExportOutcome {
 }
 
 /// Sends the stored image `manifest_digest` where `spec` says (BuildKit's `--output`).
-/// `stdout` is used for `dest=-`. Layers are exported as stored: the compression options
-/// of `spec` apply when layers are created (the builder passes them to
-/// [`ImageStore::add_layer`]), not here.
+/// `stdout` is used for `dest=-`. The compression options of `spec` apply when layers are
+/// created (the builder passes them to [`ImageStore::add_layer`]); here they only matter
+/// with `force-compression=true`, which recompresses layers that differ, and
+/// `oci-mediatypes=` switches media types (see [`convert_for_output`]).
 pub fn export_output(
     store: &ImageStore,
     manifest_digest: &rbuild_snapshotter::Digest,
@@ -90,6 +93,8 @@ pub fn export_output(
     stdout: &mut dyn Write,
 ) -> Result<ExportOutcome, OciError> {
     use crate::output::{Destination, OutputKind};
+    let converted = convert_for_output(store, manifest_digest, spec)?;
+    let manifest_digest = &converted;
     let image = store.image(manifest_digest)?;
     let write_tar = |dest: &Destination,
                      stdout: &mut dyn Write,

@@ -158,3 +158,31 @@ fn parallel_layer_files_keep_order() {
     );
     assert!(missing.unwrap_err().to_string().contains("nope.tar"));
 }
+
+#[test]
+fn concurrent_taggers_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ImageStore::open(dir.path()).unwrap();
+    let manifest = add_tiny_image(&store, "shared", false);
+    std::thread::scope(|scope| {
+        for t in 0..6 {
+            let store = ImageStore::open(dir.path()).unwrap();
+            let digest = manifest.digest.clone();
+            scope.spawn(move || {
+                for i in 0..10 {
+                    store
+                        .tag(&reference(&format!("t{t}/img:{i}")), &digest)
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(store.names().unwrap().names.len(), 60);
+    // No temporary files are left next to the index.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("images"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "names.json" && n != "names.lock")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
