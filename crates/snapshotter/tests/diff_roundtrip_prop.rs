@@ -188,7 +188,8 @@ fn apply(root: &Path, ops: &[Op]) {
             Op::Xattr(rel, value) => {
                 real_parents(root, rel);
                 let p = root.join(rel);
-                if lstat(&p).is_some_and(|m| !m.file_type().is_symlink()) {
+                // user.* attributes exist only on regular files and directories.
+                if lstat(&p).is_some_and(|m| m.is_file() || m.is_dir()) {
                     xattr::set(&p, "user.prop", &[*value]).unwrap();
                 }
             }
