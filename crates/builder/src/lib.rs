@@ -5,9 +5,12 @@
 //! [`context::IgnoreRules`] (`.dockerignore` with Docker's exact matching rules).
 
 pub mod add;
+pub mod build;
 pub mod cache;
 pub mod context;
 pub mod copy;
 pub mod image_config;
 pub mod mounted;
 pub mod request;
+pub mod run_image;
+pub mod users;

@@ -9,7 +9,7 @@
 //!
 //! The closure must not start threads of its own: they would not share the namespace.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rbuild_snapshotter::Mount;
 
@@ -32,19 +32,20 @@ pub enum MountedError {
     Panicked,
 }
 
-/// Mounts `mount` on `scratch` (a directory that is created if missing) in a private mount
-/// namespace and runs `work` with the mounted root's path.
-pub fn with_mounted<T, F>(mount: &Mount, scratch: &Path, work: F) -> Result<T, MountedError>
+/// Mounts each `(mount, target)` (targets are created if missing) in a private mount
+/// namespace, in order, and runs `work` there.
+pub fn with_mounted<T, F>(mounts: &[(Mount, PathBuf)], work: F) -> Result<T, MountedError>
 where
     T: Send + 'static,
-    F: FnOnce(&Path) -> T + Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
 {
-    std::fs::create_dir_all(scratch).map_err(|source| MountedError::Scratch {
-        path: scratch.to_path_buf(),
-        source,
-    })?;
-    let mount = mount.clone();
-    let target = scratch.to_path_buf();
+    for (_, target) in mounts {
+        std::fs::create_dir_all(target).map_err(|source| MountedError::Scratch {
+            path: target.clone(),
+            source,
+        })?;
+    }
+    let mounts = mounts.to_vec();
     let handle = std::thread::Builder::new()
         .name("rbuild-mounted".into())
         .spawn(move || -> Result<T, MountedError> {
@@ -64,8 +65,10 @@ where
                     | rustix::mount::MountPropagationFlags::REC,
             )
             .map_err(|e| MountedError::Unshare(e.into()))?;
-            mount.mount_at(&target)?;
-            Ok(work(&target))
+            for (mount, target) in &mounts {
+                mount.mount_at(target)?;
+            }
+            Ok(work())
         })
         .map_err(MountedError::Unshare)?;
     handle.join().map_err(|_| MountedError::Panicked)?
@@ -108,7 +111,8 @@ mod tests {
             )],
         };
         let scratch = dir.path().join("mnt");
-        let seen = with_mounted(&mount, &scratch, |root| {
+        let root = scratch.clone();
+        let seen = with_mounted(&[(mount, scratch.clone())], move || {
             let base = std::fs::read_to_string(root.join("base.txt")).unwrap();
             std::fs::write(root.join("new.txt"), "written through the mount").unwrap();
             base

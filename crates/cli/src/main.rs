@@ -20,6 +20,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build an image from a Dockerfile (also `rbuild -t NAME CONTEXT`)
+    Build(Box<commands::build::BuildCommandArgs>),
+    /// Run an image's command in the sandbox
+    Run(commands::run::RunArgs),
+    /// Remove containers kept by `rbuild run --name`
+    Rm(commands::run::RmArgs),
     /// Run the build checks on a Dockerfile
     Check(commands::check::CheckArgs),
     /// Print the stages, dependencies, args and targets of a Dockerfile
@@ -45,9 +51,40 @@ enum Command {
     Load(commands::archive::LoadArgs),
 }
 
+/// `rbuild -t NAME .` means `rbuild build -t NAME .`, as `docker build` users expect: when
+/// the first word after the global options is not a subcommand, `build` is inserted.
+fn implicit_build(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut i = 1;
+    while i < args.len() {
+        let word = args[i].to_string_lossy();
+        if word == "--root" {
+            i += 2;
+            continue;
+        }
+        if word.starts_with("--root=") {
+            i += 1;
+            continue;
+        }
+        let known = command
+            .get_subcommands()
+            .any(|s| s.get_name() == word || s.get_all_aliases().any(|a| a == word))
+            || matches!(word.as_ref(), "help" | "-h" | "--help" | "-V" | "--version");
+        if !known {
+            args.insert(i, "build".into());
+        }
+        break;
+    }
+    args
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(implicit_build(std::env::args_os().collect()));
     let result = match cli.command {
+        Command::Build(args) => commands::build::run(*args, cli.root.as_deref()),
+        Command::Run(args) => commands::run::run(args, cli.root.as_deref()),
+        Command::Rm(args) => commands::run::run_rm(args, cli.root.as_deref()),
         Command::Check(args) => commands::check::run(args),
         Command::Outline(args) => commands::outline::run(args),
         Command::Debug(cmd) => commands::debug::run(cmd),

@@ -18,15 +18,27 @@ use super::key::{CacheKey, StepInputs};
 pub struct CacheRecord {
     /// The key this record answers.
     pub key: String,
-    /// The uncompressed layer digest (diffID) the step added, if it added a layer.
+    /// The layer the step added, if it added one.
     #[serde(default)]
-    pub layer_diff_id: Option<String>,
+    pub layer: Option<CachedLayer>,
     /// The history `created_by` text of the step.
     #[serde(default)]
     pub created_by: String,
     /// When the step was first built (RFC 3339).
     #[serde(default)]
     pub created: String,
+}
+
+/// A layer produced by a cached step: enough to put it in a manifest and config again
+/// without recomputing anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedLayer {
+    /// sha256 of the uncompressed tar (the config's diffID).
+    pub diff_id: String,
+    /// The compressed blob in the content store.
+    pub digest: String,
+    pub size: u64,
+    pub media_type: String,
 }
 
 /// The cache index could not be written.
@@ -145,7 +157,12 @@ mod tests {
         assert!(index.get(&key).is_none());
         let record = CacheRecord {
             key: key.to_string(),
-            layer_diff_id: Some("sha256:00".into()),
+            layer: Some(CachedLayer {
+                diff_id: "sha256:00".into(),
+                digest: "sha256:01".into(),
+                size: 3,
+                media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+            }),
             created_by: "RUN true".into(),
             created: "2026-01-01T00:00:00Z".into(),
         };

@@ -11,5 +11,5 @@ mod index;
 mod key;
 
 pub use explain::{MissReason, explain_miss};
-pub use index::{CacheIndex, CacheIndexError, CacheRecord};
+pub use index::{CacheIndex, CacheIndexError, CacheRecord, CachedLayer};
 pub use key::{CacheKey, SourceInputs, StepInputs};

@@ -2,8 +2,11 @@
 //! returning the process exit code.
 
 pub mod archive;
+pub mod build;
 pub mod check;
 pub mod debug;
 pub mod images;
 pub mod outline;
+pub mod progress;
 pub mod registry;
+pub mod run;

@@ -30,17 +30,17 @@ pub fn parse_mount(value: &str) -> Result<RunMount, ParseErrorKind> {
     let fields = csv_fields(value)?;
     let mut mount_type = MountType::Bind;
     for field in &fields {
-        if let Some((key, v)) = field.split_once('=') {
-            if key.eq_ignore_ascii_case("type") {
-                mount_type = match v {
-                    "bind" => MountType::Bind,
-                    "cache" => MountType::Cache,
-                    "tmpfs" => MountType::Tmpfs,
-                    "secret" => MountType::Secret,
-                    "ssh" => MountType::Ssh,
-                    _ => return Err(bad_value("type", v, one_of(MountType::NAMES))),
-                };
-            }
+        if let Some((key, v)) = field.split_once('=')
+            && key.eq_ignore_ascii_case("type")
+        {
+            mount_type = match v {
+                "bind" => MountType::Bind,
+                "cache" => MountType::Cache,
+                "tmpfs" => MountType::Tmpfs,
+                "secret" => MountType::Secret,
+                "ssh" => MountType::Ssh,
+                _ => return Err(bad_value("type", v, one_of(MountType::NAMES))),
+            };
         }
     }
     let mut mount = RunMount {

@@ -139,10 +139,10 @@ pub fn detect_syntax(text: &str) -> Option<SyntaxDirective> {
             line,
         })
     };
-    if let Ok(object) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
-        if let Some(serde_json::Value::String(value)) = object.get("syntax") {
-            return found(value, first_line);
-        }
+    if let Ok(object) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        && let Some(serde_json::Value::String(value)) = object.get("syntax")
+    {
+        return found(value, first_line);
     }
     for prefix in ["//", "#"] {
         for (index, line) in text.lines().enumerate() {

@@ -176,10 +176,11 @@ fn raw_words(line: &str) -> Vec<String> {
                     if inner == c {
                         break;
                     }
-                    if c == '"' && inner == '\\' {
-                        if let Some(next) = chars.next() {
-                            word.push(next);
-                        }
+                    if c == '"'
+                        && inner == '\\'
+                        && let Some(next) = chars.next()
+                    {
+                        word.push(next);
                     }
                 }
             }

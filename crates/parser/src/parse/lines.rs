@@ -107,12 +107,12 @@ impl<'a> LineReader<'a> {
         self.number = self.number.saturating_add(1);
         let mut text = raw.trim_end_matches(['\r', '\n']);
         let mut raw_line = raw;
-        if self.number == 1 {
-            if let Some(stripped) = text.strip_prefix('\u{feff}') {
-                text = stripped;
-                raw_line = &raw[3..];
-                start += 3;
-            }
+        if self.number == 1
+            && let Some(stripped) = text.strip_prefix('\u{feff}')
+        {
+            text = stripped;
+            raw_line = &raw[3..];
+            start += 3;
         }
         let line = PhysicalLine {
             number: self.number,

@@ -1,0 +1,120 @@
+//! The services one build uses: stores, snapshotter, cache index, registry client, and
+//! the event sink — opened once and shared by every stage.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rbuild_oci::ImageStore;
+use rbuild_oci::registry::RegistryClient;
+use rbuild_snapshotter::Snapshotter;
+
+use super::error::BuildError;
+use super::events::BuildEvent;
+use super::options::BuildOptions;
+use crate::cache::CacheIndex;
+use crate::context::{IgnoreRules, StatCache, find_ignore_file};
+
+pub(crate) struct Session<'a> {
+    pub options: &'a BuildOptions,
+    pub root: PathBuf,
+    pub images: ImageStore,
+    pub snapshots: Snapshotter,
+    pub cache: CacheIndex,
+    pub stat_cache: Mutex<StatCache>,
+    /// The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) rules.
+    pub ignore: IgnoreRules,
+    registry: Mutex<Option<RegistryClient>>,
+    counter: AtomicU64,
+}
+
+impl<'a> Session<'a> {
+    pub fn open(options: &'a BuildOptions) -> Result<Session<'a>, BuildError> {
+        let root = options
+            .store_root
+            .clone()
+            .unwrap_or_else(rbuild_snapshotter::default_store_root);
+        std::fs::create_dir_all(&root)
+            .map_err(super::error::io_error("create store root", root.display()))?;
+        for dir in ["tmp/sandbox", "tmp/mnt"] {
+            let path = root.join(dir);
+            std::fs::create_dir_all(&path)
+                .map_err(super::error::io_error("create", path.display()))?;
+        }
+        let images = ImageStore::open(&root)?;
+        let snapshots = Snapshotter::open(&root)?;
+        let cache = CacheIndex::open(&root)?;
+        let stat_cache = match &options.context {
+            Some(ctx) => StatCache::load(&stat_cache_file(&root, ctx)),
+            None => StatCache::in_memory(),
+        };
+        let dockerfile_path = match &options.dockerfile {
+            Some(super::options::DockerfileSource::Path(p)) => Some(p.clone()),
+            _ => options.context.as_ref().map(|c| c.join("Dockerfile")),
+        };
+        let ignore = match &options.context {
+            Some(ctx) => match find_ignore_file(ctx, dockerfile_path.as_deref()) {
+                Some(file) => {
+                    IgnoreRules::read(&file).map_err(|e| BuildError::Request(e.to_string()))?
+                }
+                None => IgnoreRules::none(),
+            },
+            None => IgnoreRules::none(),
+        };
+        Ok(Session {
+            options,
+            ignore,
+            root,
+            images,
+            snapshots,
+            cache,
+            stat_cache: Mutex::new(stat_cache),
+            registry: Mutex::new(None),
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    pub fn emit(&self, event: BuildEvent) {
+        if let Some(sink) = &self.options.events {
+            sink(&event);
+        }
+    }
+
+    /// The registry client, created on first use (most cached builds never need it).
+    pub fn with_registry<T>(
+        &self,
+        f: impl FnOnce(&RegistryClient) -> Result<T, BuildError>,
+    ) -> Result<T, BuildError> {
+        let mut guard = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(RegistryClient::from_environment()?);
+        }
+        match guard.as_ref() {
+            Some(client) => f(client),
+            None => Err(BuildError::Request("no registry client".into())),
+        }
+    }
+
+    /// A snapshot key no other step or process uses.
+    pub fn unique_key(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+    }
+
+    /// A scratch directory for mount points and temporary files of this build.
+    pub fn scratch_dir(&self, name: &str) -> PathBuf {
+        self.root.join("tmp").join("mnt").join(name)
+    }
+}
+
+/// The stat cache of a context lives in the store, keyed by the context's absolute path.
+fn stat_cache_file(root: &Path, context: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let abs = std::fs::canonicalize(context).unwrap_or_else(|_| context.to_path_buf());
+    let id = hex::encode(sha2::Sha256::digest(abs.as_os_str().as_encoded_bytes()));
+    root.join("cache").join("stat").join(id)
+}

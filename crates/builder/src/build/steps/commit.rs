@@ -1,0 +1,105 @@
+//! Snapshots for a step: prepared over the stage's layers, committed into a compressed
+//! layer blob (streamed: the tar is compressed while it is written, never spooled whole).
+
+use std::path::PathBuf;
+
+use rbuild_oci::compress::CompressionOptions;
+use rbuild_sandbox::{OverlayRoot, RootFs};
+use rbuild_snapshotter::{BackendKind, LayerTarOptions, Mount};
+
+use crate::build::error::BuildError;
+use crate::build::stage::StageRun;
+use crate::cache::CachedLayer;
+
+/// A prepared writable snapshot of the stage's current root file system.
+pub(crate) struct StepSnapshot {
+    pub key: String,
+    pub mount: Mount,
+}
+
+impl StageRun<'_, '_> {
+    pub(crate) fn prepare_snapshot(&self, prefix: &str) -> Result<StepSnapshot, BuildError> {
+        let key = self.session.unique_key(prefix);
+        let mount = self.session.snapshots.prepare(&key, &self.diff_ids)?;
+        Ok(StepSnapshot { key, mount })
+    }
+
+    /// How the sandbox should see a prepared snapshot: an overlay it mounts itself, or a
+    /// plain directory (no parents, or the copy backend).
+    pub(crate) fn sandbox_root(&self, snapshot: &StepSnapshot) -> Result<RootFs, BuildError> {
+        let writable = self.session.snapshots.writable_dir(&snapshot.key)?;
+        if self.session.snapshots.backend() == BackendKind::Copy || self.diff_ids.is_empty() {
+            return Ok(RootFs::Dir(writable));
+        }
+        let work = writable
+            .parent()
+            .map(|p| p.join("work"))
+            .unwrap_or_else(|| PathBuf::from("work"));
+        let lowers = self
+            .diff_ids
+            .iter()
+            .rev()
+            .map(|d| self.session.snapshots.layers().layer_path(d))
+            .collect();
+        Ok(RootFs::Overlay(OverlayRoot {
+            lowers,
+            upper: writable,
+            work,
+        }))
+    }
+
+    /// Turns the snapshot's changes into a layer (None when nothing changed), removing the
+    /// snapshot either way.
+    pub(crate) fn commit_snapshot(
+        &self,
+        snapshot: StepSnapshot,
+    ) -> Result<Option<CachedLayer>, BuildError> {
+        let session = self.session;
+        let options = LayerTarOptions {
+            source_date_epoch: session.options.source_date_epoch,
+        };
+        let compression = CompressionOptions {
+            compression: session.options.compression,
+            level: None,
+        };
+        let (reader, writer) =
+            std::io::pipe().map_err(crate::build::error::io_error("create pipe", "layer"))?;
+        let (committed, blob) = std::thread::scope(|scope| {
+            let compressor =
+                scope.spawn(move || session.images.add_layer(reader, compression, true));
+            let committed = session.snapshots.commit(&snapshot.key, writer, &options);
+            let blob = compressor.join();
+            (committed, blob)
+        });
+        let committed = match committed {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = session.snapshots.remove(&snapshot.key);
+                return Err(e.into());
+            }
+        };
+        let blob =
+            blob.map_err(|_| BuildError::Request("layer compression thread panicked".into()))??;
+        if blob.diff_id != committed.diff_id {
+            return Err(BuildError::Request(format!(
+                "layer digest mismatch: the snapshot wrote {} but the compressor read {}",
+                committed.diff_id, blob.diff_id
+            )));
+        }
+        if committed.tar.entries == 0 {
+            return Ok(None);
+        }
+        Ok(Some(CachedLayer {
+            diff_id: committed.diff_id.to_string(),
+            digest: blob.descriptor.digest.to_string(),
+            size: blob.descriptor.size,
+            media_type: blob.descriptor.media_type.clone(),
+        }))
+    }
+
+    /// Removes a snapshot after a failed step (best effort: the error that matters is the
+    /// step's).
+    pub(crate) fn discard_snapshot(&self, snapshot: &StepSnapshot) {
+        let _ = self.session.snapshots.remove(&snapshot.key);
+    }
+}

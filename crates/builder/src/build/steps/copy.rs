@@ -1,0 +1,430 @@
+//! `COPY` and `ADD`: sources from the context (content-hashed for the cache key), from
+//! another stage or an image (`--from`), or heredocs; written into a snapshot of the stage
+//! with Docker's destination rules, `--chown`, `--chmod`, `--parents` and `--exclude`. `ADD`
+//! unpacks local archives.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rbuild_parser::ast::FileCopy;
+use rbuild_parser::plan::PlannedInstruction;
+use rbuild_snapshotter::{Digest, ExtractOptions, Mount, extract_layer};
+
+use crate::add::open_archive;
+use crate::build::error::BuildError;
+use crate::build::stage::{StageRun, StepOutput};
+use crate::cache::{SourceInputs, StepInputs};
+use crate::context::{
+    ContextEntry, EntryKind, IgnoreRules, digest_entries, expand_source, has_wildcard,
+    resolve_in_root, walk_source,
+};
+use crate::copy::{CopyOptions, destination_kind};
+use crate::image_config::join_workdir;
+use crate::mounted::with_mounted;
+use crate::users::resolve_chown;
+
+/// One source of a COPY, resolved as far as it can be before the snapshot is mounted.
+enum PlannedSource {
+    /// Files from the context (or a heredoc), already listed.
+    Listed {
+        name: String,
+        entries: Vec<ContextEntry>,
+    },
+    /// A local archive that ADD unpacks into the destination.
+    Archive { host_path: PathBuf },
+    /// A path in the `--from` stage or image, resolved once it is mounted.
+    InFrom { pattern: String },
+}
+
+/// Where `--from` files come from.
+struct FromRoot {
+    diff_ids: Vec<Digest>,
+}
+
+/// A COPY/ADD ready to run.
+pub(crate) struct CopyPlan {
+    sources: Vec<PlannedSource>,
+    /// Absolute destination (a trailing `/` kept: it means "directory").
+    dest: String,
+    explicit_sources: usize,
+    from: Option<FromRoot>,
+    exclude: Vec<String>,
+    parents: bool,
+    /// Kept alive until the copy ran: heredoc files live here.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+impl StageRun<'_, '_> {
+    pub(super) fn prepare_copy(
+        &self,
+        planned: &PlannedInstruction,
+        fc: &FileCopy,
+        is_add: bool,
+        inputs: &mut StepInputs,
+    ) -> Result<(String, CopyPlan), BuildError> {
+        let verb = if is_add { "ADD" } else { "COPY" };
+        let created_by = format!("{verb} {} {} # buildkit", fc.sources.join(" "), fc.dest);
+        let mut described = fc.clone();
+        described
+            .heredocs
+            .iter_mut()
+            .for_each(|h| h.span = Default::default());
+        inputs.instruction = format!(
+            "{verb} {}",
+            serde_json::to_string(&described).unwrap_or_default()
+        );
+        let dest = absolute_dest(&self.config.workdir(), &fc.dest);
+        inputs.options.insert("dest".into(), dest.clone());
+        let exclude_rules = IgnoreRules::from_lines(fc.exclude.iter().map(String::as_str))
+            .map_err(|e| self.step_error(planned, format!("invalid --exclude: {e}")))?;
+
+        let mut scratch = None;
+        let mut sources = Vec::new();
+        let from = match &fc.from {
+            Some(from) => Some(self.resolve_from(planned, from, inputs)?),
+            None => None,
+        };
+        for src in &fc.sources {
+            if let Some(doc) = heredoc_for(fc, src) {
+                let dir = match &mut scratch {
+                    Some(d) => d,
+                    None => scratch.insert(
+                        tempfile::Builder::new()
+                            .prefix("heredoc")
+                            .tempdir_in(self.session.root.join("tmp"))
+                            .map_err(crate::build::error::io_error("create", "heredoc scratch"))?,
+                    ),
+                };
+                let name = doc.name.clone();
+                let path = dir.path().join(&name);
+                std::fs::write(&path, &doc.content)
+                    .map_err(crate::build::error::io_error("write", path.display()))?;
+                let entries = walk_source(&name, &path, &IgnoreRules::none())
+                    .map_err(|e| self.step_error(planned, e.to_string()))?;
+                sources.push(PlannedSource::Listed { name, entries });
+                continue;
+            }
+            if src.contains("://") {
+                return Err(self.step_error(
+                    planned,
+                    format!("{verb} of a URL ({src}) is not supported yet: download it in a RUN step or into the context"),
+                ));
+            }
+            if from.is_some() {
+                sources.push(PlannedSource::InFrom {
+                    pattern: src.clone(),
+                });
+                continue;
+            }
+            let Some(context) = &self.session.options.context else {
+                return Err(self.step_error(
+                    planned,
+                    format!("{verb} {src}: this build has no context (it was read from standard input); give a context directory"),
+                ));
+            };
+            let matches =
+                expand_source(context, src).map_err(|e| self.step_error(planned, e.to_string()))?;
+            if matches.is_empty() && !has_wildcard(src) {
+                return Err(
+                    self.step_error(planned, format!("{src:?} not found in the build context"))
+                );
+            }
+            let mut source_inputs = SourceInputs::default();
+            let mut combined = Vec::new();
+            for rel in matches {
+                if rel != "." && self.session.ignore.is_excluded(&rel) {
+                    return Err(self.step_error(
+                        planned,
+                        format!("{rel:?} is excluded by .dockerignore, so {verb} cannot use it (remove it from .dockerignore or add an exception `!{rel}`)"),
+                    ));
+                }
+                let host = resolve_in_root(context, &rel, true)
+                    .map_err(|e| self.step_error(planned, e.to_string()))?;
+                if std::fs::symlink_metadata(&host).is_err() {
+                    return Err(
+                        self.step_error(planned, format!("{rel:?} not found in the build context"))
+                    );
+                }
+                let mut entries = walk_source(&rel, &host, &self.session.ignore)
+                    .map_err(|e| self.step_error(planned, e.to_string()))?;
+                if !exclude_rules.is_empty() {
+                    let prefix = format!("{rel}/");
+                    entries.retain(|e| {
+                        let below = e.path.strip_prefix(&prefix).unwrap_or(&e.path);
+                        e.path == rel
+                            || !(exclude_rules.is_excluded(below)
+                                || exclude_rules.is_excluded(&e.path))
+                    });
+                }
+                combined.extend(entries.iter().cloned());
+                let name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+                let is_archive = is_add
+                    && entries.first().is_some_and(|e| e.kind == EntryKind::File)
+                    && fc.unpack != Some(false)
+                    && matches!(open_archive(&host), Ok(Some(_)));
+                if is_archive {
+                    sources.push(PlannedSource::Archive { host_path: host });
+                } else {
+                    sources.push(PlannedSource::Listed { name, entries });
+                }
+            }
+            let digest = {
+                let mut cache = self
+                    .session
+                    .stat_cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                digest_entries(&combined, &mut cache)
+                    .map_err(|e| self.step_error(planned, e.to_string()))?
+            };
+            source_inputs.digest = digest.digest.to_string();
+            source_inputs.entries = digest
+                .entries
+                .into_iter()
+                .map(|e| (e.path, hex::encode(e.digest)))
+                .collect::<BTreeMap<_, _>>();
+            inputs.sources.insert(src.clone(), source_inputs);
+        }
+        Ok((
+            created_by,
+            CopyPlan {
+                sources,
+                dest,
+                explicit_sources: fc.sources.len(),
+                from,
+                exclude: fc.exclude.clone(),
+                parents: fc.parents,
+                _scratch: scratch,
+            },
+        ))
+    }
+
+    /// `--from=` names a stage (by name or index), or else an image.
+    fn resolve_from(
+        &self,
+        planned: &PlannedInstruction,
+        from: &str,
+        inputs: &mut StepInputs,
+    ) -> Result<FromRoot, BuildError> {
+        let lower = from.to_ascii_lowercase();
+        let stage = self.graph.stages.iter().find(|s| {
+            s.name.as_deref() == Some(lower.as_str()) || from.parse::<usize>().ok() == Some(s.index)
+        });
+        if let Some(stage) = stage {
+            let Some(result) = self.finished.get(&stage.index) else {
+                return Err(self.step_error(
+                    planned,
+                    format!("stage {from} has not been built before this step"),
+                ));
+            };
+            inputs
+                .options
+                .insert("from".into(), format!("stage:{}", result.key));
+            return Ok(FromRoot {
+                diff_ids: result.diff_ids.clone(),
+            });
+        }
+        let image = self
+            .session
+            .base_image(from)
+            .map_err(|e| self.step_error(planned, format!("--from={from}: {e}")))?;
+        inputs
+            .options
+            .insert("from".into(), format!("image:{}", image.manifest_digest));
+        Ok(FromRoot {
+            diff_ids: image.diff_ids,
+        })
+    }
+
+    pub(super) fn execute_copy(
+        &self,
+        planned: &PlannedInstruction,
+        fc: &FileCopy,
+        plan: CopyPlan,
+    ) -> Result<StepOutput, BuildError> {
+        let snapshot = self.prepare_snapshot("copy")?;
+        let mut from_snapshot = None;
+        let scratch = self.session.scratch_dir(&snapshot.key);
+        let root = scratch.join("root");
+        let from_root = scratch.join("from");
+        let mut mounts = vec![(snapshot.mount.clone(), root.clone())];
+        if let Some(from) = &plan.from {
+            let key = self.session.unique_key("from");
+            let view: Mount = self.session.snapshots.view(&key, &from.diff_ids)?;
+            mounts.push((view, from_root.clone()));
+            from_snapshot = Some(key);
+        }
+        let chown = fc.chown.clone();
+        let chmod = match &fc.chmod {
+            Some(text) => Some(
+                u32::from_str_radix(text, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| {
+                        self.step_error(
+                            planned,
+                            format!("invalid --chmod={text}: expected an octal mode like 755"),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let job = CopyJob {
+            root: root.clone(),
+            from_root: from_root.clone(),
+            chown,
+            chmod,
+            plan,
+        };
+        let result = with_mounted(&mounts, move || job.run());
+        if let Some(key) = from_snapshot {
+            let _ = self.session.snapshots.remove(&key);
+        }
+        let _ = std::fs::remove_dir(&root);
+        let _ = std::fs::remove_dir(&from_root);
+        let _ = std::fs::remove_dir(&scratch);
+        match result {
+            Ok(Ok(())) => Ok(StepOutput {
+                layer: self.commit_snapshot(snapshot)?,
+            }),
+            Ok(Err(message)) => {
+                self.discard_snapshot(&snapshot);
+                Err(self.step_error(planned, message))
+            }
+            Err(e) => {
+                self.discard_snapshot(&snapshot);
+                Err(self.step_error(planned, e.to_string()))
+            }
+        }
+    }
+}
+
+/// The part of a COPY that runs inside the private mount namespace.
+struct CopyJob {
+    root: PathBuf,
+    from_root: PathBuf,
+    chown: Option<String>,
+    chmod: Option<u32>,
+    plan: CopyPlan,
+}
+
+impl CopyJob {
+    fn run(self) -> Result<(), String> {
+        let owner = match &self.chown {
+            Some(spec) => Some(resolve_chown(&self.root, spec).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let opts = CopyOptions {
+            chown: owner,
+            chmod: self.chmod,
+        };
+        let plan = &self.plan;
+        // Resolve `--from` patterns now that the source is mounted.
+        let mut listed: Vec<(String, Vec<ContextEntry>)> = Vec::new();
+        let mut archives = Vec::new();
+        for source in &plan.sources {
+            match source {
+                PlannedSource::Listed { name, entries } => {
+                    listed.push((name.clone(), entries.clone()))
+                }
+                PlannedSource::Archive { host_path } => archives.push(host_path.clone()),
+                PlannedSource::InFrom { pattern } => {
+                    let matches =
+                        expand_source(&self.from_root, pattern).map_err(|e| e.to_string())?;
+                    for rel in matches {
+                        let host = resolve_in_root(&self.from_root, &rel, true)
+                            .map_err(|e| e.to_string())?;
+                        if std::fs::symlink_metadata(&host).is_err() {
+                            return Err(format!("{pattern:?} not found in the --from source"));
+                        }
+                        let mut entries = walk_source(&rel, &host, &IgnoreRules::none())
+                            .map_err(|e| e.to_string())?;
+                        if !plan.exclude.is_empty() {
+                            let rules =
+                                IgnoreRules::from_lines(plan.exclude.iter().map(String::as_str))
+                                    .map_err(|e| e.to_string())?;
+                            let prefix = format!("{rel}/");
+                            entries.retain(|e| {
+                                e.path == rel
+                                    || !rules.is_excluded(
+                                        e.path.strip_prefix(&prefix).unwrap_or(&e.path),
+                                    )
+                            });
+                        }
+                        let name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+                        listed.push((name, entries));
+                    }
+                }
+            }
+        }
+        let matched = listed.len() + archives.len();
+        let any_dir = listed
+            .iter()
+            .any(|(_, e)| e.first().is_some_and(|e| e.kind == EntryKind::Dir));
+        for (name, entries) in &listed {
+            let dest = if plan.parents {
+                let parent = entries
+                    .first()
+                    .and_then(|e| e.path.rsplit_once('/').map(|(p, _)| p.to_string()))
+                    .unwrap_or_default();
+                format!("{}/{parent}/", plan.dest.trim_end_matches('/'))
+            } else {
+                plan.dest.clone()
+            };
+            let existing_dir = resolve_in_root(&self.root, &dest, true)
+                .map(|p| p.is_dir())
+                .unwrap_or(false);
+            let kind =
+                destination_kind(&dest, plan.explicit_sources, matched, any_dir, existing_dir)
+                    .map_err(|e| e.to_string())?;
+            crate::copy::copy_selection(&self.root, entries, name, &dest, kind, &opts)
+                .map_err(|e| e.to_string())?;
+        }
+        for archive in archives {
+            let target =
+                resolve_in_root(&self.root, &plan.dest, true).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(&target)
+                .map_err(|e| format!("cannot create {}: {e}", plan.dest))?;
+            let Some((_, reader)) = open_archive(&archive).map_err(|e| e.to_string())? else {
+                return Err(format!("{} is no longer an archive", archive.display()));
+            };
+            extract_layer(reader, &target, &ExtractOptions::default())
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// `COPY x rel/` is relative to the working directory; the trailing `/` is kept because it
+/// decides whether the destination is a directory.
+fn absolute_dest(workdir: &str, dest: &str) -> String {
+    let trailing = dest.ends_with('/') || dest.ends_with("/.") || dest == ".";
+    let joined = join_workdir(workdir, dest);
+    if trailing && !joined.ends_with('/') {
+        format!("{joined}/")
+    } else {
+        joined
+    }
+}
+
+/// The heredoc a COPY source names (`<<EOF`, `<<-EOF`, `<<"EOF"`).
+fn heredoc_for<'a>(fc: &'a FileCopy, src: &str) -> Option<&'a rbuild_parser::ast::Heredoc> {
+    let name = src
+        .strip_prefix("<<")?
+        .trim_start_matches('-')
+        .trim_matches(['"', '\'']);
+    fc.heredocs.iter().find(|h| h.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        assert_eq!(absolute_dest("/app", "."), "/app/");
+        assert_eq!(absolute_dest("/app", "x"), "/app/x");
+        assert_eq!(absolute_dest("/", "/usr/bin/"), "/usr/bin/");
+        assert_eq!(absolute_dest("/a", "../b/"), "/b/");
+    }
+}

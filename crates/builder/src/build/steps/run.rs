@@ -1,0 +1,348 @@
+//! `RUN`: the command in the sandbox over a snapshot of the stage, with the stage's
+//! environment, user and working directory, and its `--mount`s.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rbuild_parser::ast::{MountType, NetworkMode, Run};
+use rbuild_parser::plan::PlannedInstruction;
+use rbuild_sandbox::{Exit, Mount as SandboxMount, Network, SandboxSpec, Stream};
+
+use crate::build::error::BuildError;
+use crate::build::events::{BuildEvent, StepId};
+use crate::build::options::NetworkChoice;
+use crate::build::stage::{StageRun, StepOutput};
+use crate::cache::StepInputs;
+use crate::request::SecretSource;
+
+/// How much of a failing command's output is repeated in the error.
+const OUTPUT_TAIL_BYTES: usize = 4096;
+
+impl StageRun<'_, '_> {
+    /// The environment of a `RUN`: the image's `ENV`, then the stage's `ARG`s that no `ENV`
+    /// overrides, then proxy build args (which never reach the image or its history).
+    fn run_env(&self) -> Vec<(String, String)> {
+        let mut env = self.config.env();
+        for (name, value) in &self.args {
+            if let Some(value) = value
+                && !env.iter().any(|(k, _)| k == name)
+            {
+                env.push((name.clone(), value.clone()));
+            }
+        }
+        for (name, value) in &self.graph.proxy_env {
+            if !env.iter().any(|(k, _)| k == name) {
+                env.push((name.clone(), value.clone()));
+            }
+        }
+        env
+    }
+
+    pub(super) fn prepare_run(&self, run: &Run, inputs: &mut StepInputs) -> String {
+        let argv = self.run_argv(run);
+        inputs.instruction = format!("RUN {}", serde_json::to_string(&argv).unwrap_or_default());
+        for (k, v) in self.config.env() {
+            inputs.variables.insert(k, Some(v));
+        }
+        for (k, v) in &self.args {
+            inputs
+                .variables
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        let c = self.config.image.config.as_ref();
+        inputs.options.insert(
+            "user".into(),
+            c.and_then(|c| c.user.clone()).unwrap_or_default(),
+        );
+        inputs
+            .options
+            .insert("workdir".into(), self.config.workdir());
+        inputs
+            .options
+            .insert("network".into(), format!("{:?}", self.network_for(run)));
+        if !run.mounts.is_empty() {
+            inputs
+                .options
+                .insert("mounts".into(), format!("{:?}", run.mounts));
+        }
+        // History shows the build args the command saw, like BuildKit: `RUN |1 V=2 cmd`.
+        let with_values: Vec<String> = self
+            .args
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.clone().unwrap_or_default()))
+            .collect();
+        let mut shown = Vec::new();
+        if !with_values.is_empty() {
+            shown.push(format!("|{}", with_values.len()));
+            shown.extend(with_values);
+        }
+        shown.extend(argv);
+        format!("RUN {} # buildkit", shown.join(" "))
+    }
+
+    fn run_argv(&self, run: &Run) -> Vec<String> {
+        match (&run.command, run.heredocs.first()) {
+            // `RUN <<EOF` with a script: the heredoc body is the shell's script.
+            (rbuild_parser::ast::CommandForm::Shell(line), Some(doc))
+                if line.trim_start().starts_with("<<") =>
+            {
+                let mut argv = self.config.shell();
+                argv.push(doc.content.clone());
+                argv
+            }
+            (form, _) => self.config.argv(form),
+        }
+    }
+
+    fn network_for(&self, run: &Run) -> Network {
+        match (run.network, self.session.options.network) {
+            (Some(NetworkMode::None), _) | (_, NetworkChoice::None) => Network::None,
+            _ => Network::Host,
+        }
+    }
+
+    pub(super) fn execute_run(
+        &self,
+        planned: &PlannedInstruction,
+        run: &Run,
+        step: &StepId,
+    ) -> Result<StepOutput, BuildError> {
+        let argv = self.run_argv(run);
+        let snapshot = self.prepare_snapshot("run")?;
+        let result = self.run_in_snapshot(planned, run, &argv, &snapshot, step);
+        match result {
+            Ok(()) => Ok(StepOutput {
+                layer: self.commit_snapshot(snapshot)?,
+            }),
+            Err(e) => {
+                self.discard_snapshot(&snapshot);
+                Err(e)
+            }
+        }
+    }
+
+    fn run_in_snapshot(
+        &self,
+        planned: &PlannedInstruction,
+        run: &Run,
+        argv: &[String],
+        snapshot: &super::commit::StepSnapshot,
+        step: &StepId,
+    ) -> Result<(), BuildError> {
+        let root = self.sandbox_root(snapshot)?;
+        let c = self.config.image.config.as_ref();
+        let mut spec = SandboxSpec::new(root, argv.iter().map(String::as_str))
+            .envs(self.run_env())
+            .cwd(self.config.workdir())
+            .network(self.network_for(run))
+            .scratch_dir(self.session.root.join("tmp").join("sandbox"));
+        if let Some(user) = c.and_then(|c| c.user.clone()).filter(|u| !u.is_empty()) {
+            spec = spec.user(user.parse().map_err(|e: rbuild_sandbox::SandboxError| {
+                self.step_error(planned, e.to_string())
+            })?);
+        }
+        if let Ok(resolv) = std::fs::read("/etc/resolv.conf") {
+            spec = spec.resolv_conf(resolv);
+        }
+        let mut secret_env = BTreeMap::new();
+        for mount in self.run_mounts(planned, run, &mut secret_env)? {
+            spec = spec.mount(mount);
+        }
+        spec = spec.envs(secret_env);
+
+        let mut tail: Vec<u8> = Vec::new();
+        let outcome = spec.run(|stream, data| {
+            tail.extend_from_slice(data);
+            if tail.len() > 2 * OUTPUT_TAIL_BYTES {
+                tail.drain(..tail.len() - OUTPUT_TAIL_BYTES);
+            }
+            self.session.emit(BuildEvent::StepOutput {
+                step: step.clone(),
+                stderr: stream == Stream::Stderr,
+                data: data.to_vec(),
+            });
+        })?;
+        if outcome.exit.success() {
+            return Ok(());
+        }
+        let status = match outcome.exit {
+            Exit::Code(code) => format!("exit code: {code}"),
+            Exit::Signal(sig) => format!("killed by signal {sig}"),
+            Exit::TimedOut => "timed out".to_string(),
+            Exit::Cancelled => "cancelled".to_string(),
+        };
+        let start = tail.len().saturating_sub(OUTPUT_TAIL_BYTES);
+        let text = String::from_utf8_lossy(&tail[start..])
+            .trim_end()
+            .to_string();
+        Err(BuildError::RunFailed {
+            location: self.location(planned),
+            command: argv.join(" "),
+            status,
+            snippet: self.snippet(planned),
+            output: if text.is_empty() {
+                String::new()
+            } else {
+                format!("output (last lines):\n{text}")
+            },
+        })
+    }
+
+    /// `RUN --mount`s as sandbox mounts. Secrets with `env=` are returned in `env` instead.
+    fn run_mounts(
+        &self,
+        planned: &PlannedInstruction,
+        run: &Run,
+        env: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<SandboxMount>, BuildError> {
+        let mut out = Vec::new();
+        let workdir = self.config.workdir();
+        let target_of = |t: &Option<String>| -> PathBuf {
+            match t {
+                Some(t) if t.starts_with('/') => PathBuf::from(t),
+                Some(t) => PathBuf::from(crate::image_config::join_workdir(&workdir, t)),
+                None => PathBuf::from(&workdir),
+            }
+        };
+        for m in &run.mounts {
+            match m.mount_type {
+                MountType::Tmpfs => out.push(SandboxMount::Tmpfs {
+                    dst: target_of(&m.target),
+                    size: match &m.size {
+                        Some(rbuild_parser::ast::Deferred::Literal(n)) => Some(*n),
+                        _ => None,
+                    },
+                }),
+                MountType::Cache => {
+                    let id =
+                        m.id.clone()
+                            .or_else(|| m.target.clone())
+                            .unwrap_or_else(|| "default".into());
+                    let dir = self
+                        .session
+                        .root
+                        .join("cache")
+                        .join("mounts")
+                        .join(hex_id(&id));
+                    std::fs::create_dir_all(&dir).map_err(crate::build::error::io_error(
+                        "create cache mount",
+                        dir.display(),
+                    ))?;
+                    out.push(SandboxMount::cache(dir, target_of(&m.target)));
+                }
+                MountType::Bind => {
+                    if m.from.is_some() {
+                        return Err(self.step_error(
+                            planned,
+                            "RUN --mount=type=bind,from=... is not supported yet: copy the files with COPY --from instead",
+                        ));
+                    }
+                    let Some(context) = &self.session.options.context else {
+                        return Err(
+                            self.step_error(planned, "RUN --mount=type=bind needs a build context")
+                        );
+                    };
+                    let src = m.source.clone().unwrap_or_else(|| ".".into());
+                    let host = crate::context::resolve_in_root(context, &src, true)
+                        .map_err(|e| self.step_error(planned, e.to_string()))?;
+                    out.push(SandboxMount::Bind {
+                        src: host,
+                        dst: target_of(&m.target),
+                        // Bind mounts are read-only unless `rw` is given.
+                        readonly: m.read_only,
+                    });
+                }
+                MountType::Secret => {
+                    let id = m.id.clone().or_else(|| {
+                        m.target
+                            .as_ref()
+                            .and_then(|t| t.rsplit('/').next().map(str::to_string))
+                    });
+                    let Some(id) = id else {
+                        return Err(self.step_error(planned, "secret mount needs id= or target="));
+                    };
+                    let spec = self.session.options.secrets.iter().find(|s| s.id == id);
+                    let Some(spec) = spec else {
+                        if m.required {
+                            return Err(self.step_error(
+                                planned,
+                                format!("secret {id} is required but was not given (use --secret id={id},src=FILE)"),
+                            ));
+                        }
+                        continue;
+                    };
+                    if let Some(var) = &m.env {
+                        let value = match &spec.source {
+                            SecretSource::File(p) => std::fs::read_to_string(p).map_err(|e| {
+                                self.step_error(planned, format!("cannot read secret {id}: {e}"))
+                            })?,
+                            SecretSource::Env(v) => std::env::var(v).unwrap_or_default(),
+                        };
+                        env.insert(var.clone(), value);
+                        if m.target.is_none() {
+                            continue;
+                        }
+                    }
+                    let src = match &spec.source {
+                        SecretSource::File(p) => p.clone(),
+                        SecretSource::Env(v) => {
+                            // Secrets from the environment go through a private file in the
+                            // store's scratch space, removed when the build ends.
+                            let dir = self.session.scratch_dir("secrets");
+                            std::fs::create_dir_all(&dir)
+                                .map_err(crate::build::error::io_error("create", dir.display()))?;
+                            let path = dir.join(hex_id(&format!("{}-{id}", std::process::id())));
+                            std::fs::write(&path, std::env::var(v).unwrap_or_default()).map_err(
+                                crate::build::error::io_error("write secret", path.display()),
+                            )?;
+                            path
+                        }
+                    };
+                    let dst = match &m.target {
+                        Some(t) => target_of(&Some(t.clone())),
+                        None => PathBuf::from("/run/secrets").join(&id),
+                    };
+                    out.push(SandboxMount::Bind {
+                        src,
+                        dst,
+                        readonly: true,
+                    });
+                }
+                MountType::Ssh => {
+                    let id = m.id.clone().unwrap_or_else(|| "default".into());
+                    let Some(spec) = self.session.options.ssh.iter().find(|s| s.id == id) else {
+                        if m.required {
+                            return Err(self.step_error(
+                                planned,
+                                format!("ssh {id} is required but was not given (use --ssh {id})"),
+                            ));
+                        }
+                        continue;
+                    };
+                    let Some(sock) = spec.paths.first() else {
+                        continue;
+                    };
+                    let dst = m
+                        .target
+                        .clone()
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| PathBuf::from("/run/buildkit/ssh_agent.0"));
+                    env.insert("SSH_AUTH_SOCK".into(), dst.display().to_string());
+                    out.push(SandboxMount::Bind {
+                        src: sock.clone(),
+                        dst,
+                        readonly: false,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A file-name-safe identifier for a cache or secret id.
+fn hex_id(id: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(&sha2::Sha256::digest(id.as_bytes())[..16])
+}
