@@ -31,8 +31,8 @@ impl LayerStore {
             std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
         }
         clean_abandoned(&tmp_dir(root));
-        // Only real root may set trusted.* attributes; rootless overlays read user.*.
-        let opaque_xattr = if rustix::process::geteuid().is_root() {
+        // Only real root may set trusted.* attributes; overlays in user namespaces read user.*.
+        let opaque_xattr = if crate::privilege::is_host_root() {
             TRUSTED_OPAQUE
         } else {
             USER_OPAQUE

@@ -72,6 +72,7 @@ mod mount;
 mod overlay_diff;
 mod overlay_format;
 mod pax;
+mod privilege;
 mod prune;
 mod root;
 mod snapshot;

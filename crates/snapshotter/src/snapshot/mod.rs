@@ -62,7 +62,7 @@ impl Snapshotter {
     pub fn probe_overlay(root: &Path) -> Result<(), String> {
         std::fs::create_dir_all(tmp_dir(root))
             .map_err(|e| format!("creating {}: {e}", tmp_dir(root).display()))?;
-        overlay::probe(&tmp_dir(root), !rustix::process::geteuid().is_root())
+        overlay::probe(&tmp_dir(root), !crate::privilege::is_host_root())
     }
 
     /// Opens with a given backend, without probing.
@@ -72,7 +72,7 @@ impl Snapshotter {
         std::fs::create_dir_all(&dir).snap_ctx("create directory", &dir)?;
         Ok(Snapshotter {
             root: root.to_path_buf(),
-            userxattr: !rustix::process::geteuid().is_root(),
+            userxattr: !crate::privilege::is_host_root(),
             layers,
             backend,
         })

@@ -10,9 +10,10 @@ use super::error::SnapshotError;
 
 /// Options every overlay we mount uses. `index=off`: layers are shared between mounts;
 /// `metacopy=off`: a chmod must copy the data up, else the upper directory would not hold
-/// the file's content; `redirect_dir=off`: renamed directories must be copied, else the
-/// upper directory would only hold a pointer to the lower one.
-const BASE_OPTIONS: [&str; 3] = ["index=off", "metacopy=off", "redirect_dir=off"];
+/// the file's content; `redirect_dir=nofollow`: renamed directories must be copied, else
+/// the upper directory would only hold a pointer to the lower one, and no layer may
+/// redirect lookups elsewhere (`off` may mean "follow" and conflicts with `userxattr`).
+const BASE_OPTIONS: [&str; 3] = ["index=off", "metacopy=off", "redirect_dir=nofollow"];
 
 fn check(path: &Path) -> Result<String, SnapshotError> {
     let text = path
