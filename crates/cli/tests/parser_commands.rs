@@ -204,3 +204,20 @@ fn missing_dockerfile_is_a_clear_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn outline_shows_descriptions_from_comments() {
+    let dir = context(
+        "# VERSION the Alpine release to build on\nARG VERSION=3.20\n# app the application image\nFROM alpine:${VERSION} AS app\n",
+    );
+    let output = rbuild(&["outline"], dir.path());
+    let out = stdout(&output);
+    assert!(
+        out.contains("  app (stage 0, default): FROM alpine:${VERSION} - the application image"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      the Alpine release to build on"),
+        "{out}"
+    );
+}

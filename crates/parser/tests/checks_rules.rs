@@ -413,3 +413,11 @@ fn build_arg_overrides_the_check_directive() {
     assert_eq!(report.warnings.len(), 1);
     assert!(report.fails());
 }
+
+#[test]
+fn no_empty_continuation() {
+    assert_eq!(
+        only("FROM alpine\nRUN echo a \\\n\n  && echo b\n", Rule::NoEmptyContinuation),
+        one(2, "Empty continuation line")
+    );
+}

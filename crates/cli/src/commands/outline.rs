@@ -63,7 +63,8 @@ pub fn run(args: OutlineArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let outline = plan::outline(&graph);
+    let mut outline = plan::outline(&graph);
+    plan::describe(&mut outline, &input.text);
     match args.format {
         OutlineFormat::Json => println!("{}", serde_json::to_string_pretty(&outline)?),
         OutlineFormat::Text => print!("{}", render_text(&outline)),
@@ -121,6 +122,9 @@ fn render_text(outline: &Outline) -> String {
             arg.name,
             arg.scope.join(", ")
         );
+        if let Some(description) = &arg.description {
+            let _ = writeln!(out, "      {description}");
+        }
     }
 
     for (title, mounts) in [("SECRETS", &outline.secrets), ("SSH", &outline.ssh)] {
@@ -145,9 +149,14 @@ fn render_text(outline: &Outline) -> String {
             .clone()
             .unwrap_or_else(|| format!("stage-{}", target.index));
         let default = if target.is_default { ", default" } else { "" };
+        let description = outline
+            .target_descriptions
+            .get(&target.index)
+            .map(|d| format!(" - {d}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {name} (stage {}{default}): FROM {}",
+            "  {name} (stage {}{default}): FROM {}{description}",
             target.index, target.base
         );
     }

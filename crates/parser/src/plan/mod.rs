@@ -69,7 +69,7 @@ pub use graph::{
     ArgSource, ArgValue, BaseRef, Dependency, DependencyKind, DependencySource, Expansion,
     PlannedInstruction, Stage, StageGraph, TargetSummary,
 };
-pub use outline::{Outline, OutlineArg, OutlineMount, OutlineStage, outline};
+pub use outline::{Outline, OutlineArg, OutlineMount, OutlineStage, describe, outline};
 pub use platform::{Platform, PlatformError};
 pub use reference::{ImageReference, ReferenceError};
 pub use scope::DEFAULT_PATH;

@@ -29,6 +29,9 @@ pub struct Outline {
     pub ssh: Vec<OutlineMount>,
     /// Every stage of the file (what `--target` can name).
     pub targets: Vec<TargetSummary>,
+    /// Descriptions of targets by stage index, from `# name description`
+    /// comments right above their `FROM` (filled by [`describe`]).
+    pub target_descriptions: BTreeMap<usize, String>,
     /// `--build-arg` names nothing declares.
     pub unused_build_args: Vec<String>,
 }
@@ -65,6 +68,9 @@ pub struct OutlineArg {
     pub scope: Vec<String>,
     /// Line of the first declaration.
     pub line: u32,
+    /// From a `# NAME description` comment right above the declaration
+    /// (filled by [`describe`]).
+    pub description: Option<String>,
 }
 
 /// A secret or SSH mount request.
@@ -130,6 +136,7 @@ pub fn outline(graph: &StageGraph) -> Outline {
         secrets: mounts(graph, MountType::Secret),
         ssh: mounts(graph, MountType::Ssh),
         targets: graph.targets.clone(),
+        target_descriptions: BTreeMap::new(),
         unused_build_args: graph.unused_build_args.clone(),
     }
 }
@@ -154,6 +161,7 @@ fn outline_args(graph: &StageGraph) -> Vec<OutlineArg> {
                     source: global.source,
                     scope: vec!["global".to_string()],
                     line: global.span.start.line,
+                    description: None,
                 },
             );
         }
@@ -167,6 +175,7 @@ fn outline_args(graph: &StageGraph) -> Vec<OutlineArg> {
                 source: arg.source,
                 scope: Vec::new(),
                 line: arg.span.start.line,
+                description: None,
             });
             let stage_name = stage.display_name();
             if !entry.scope.contains(&stage_name) {
@@ -209,4 +218,63 @@ fn mounts(graph: &StageGraph, kind: MountType) -> Vec<OutlineMount> {
         }
     }
     out
+}
+
+/// Fill the descriptions of targets and arguments from the Dockerfile's
+/// comments, as BuildKit does: in the block of comment lines right above a
+/// `FROM` or `ARG` (no blank line between), a line `# NAME text` describes
+/// NAME.
+pub fn describe(outline: &mut Outline, source: &str) {
+    let lines: Vec<&str> = source.lines().collect();
+    for target in &outline.targets {
+        if let Some(name) = &target.name
+            && let Some(text) = described(&lines, target.span.start.line, name)
+        {
+            outline.target_descriptions.insert(target.index, text);
+        }
+    }
+    for arg in &mut outline.args {
+        arg.description = described(&lines, arg.line, &arg.name);
+    }
+}
+
+/// The description of `name` in the comment block ending above `line`.
+fn described(lines: &[&str], line: u32, name: &str) -> Option<String> {
+    let prefix = format!("{name} ");
+    let above = lines.get(..(line as usize).saturating_sub(1))?;
+    above
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| {
+            l.trim_start_matches('#')
+                .trim_start()
+                .strip_prefix(prefix.as_str())
+        })
+        .map(|text| text.trim().to_string())
+        .find(|text| !text.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::described;
+
+    #[test]
+    fn descriptions_come_from_the_comment_block_above() {
+        let source = "# build compiles the app\n# with cgo off\nFROM golang AS build\n\n# nope unrelated\n\nARG nope=1\n";
+        let lines: Vec<&str> = source.lines().collect();
+        assert_eq!(
+            described(&lines, 3, "build").as_deref(),
+            Some("compiles the app")
+        );
+        assert_eq!(described(&lines, 3, "other"), None);
+        assert_eq!(
+            described(&lines, 7, "nope"),
+            None,
+            "a blank line ends the block"
+        );
+        assert_eq!(described(&lines, 1, "build"), None);
+        assert_eq!(described(&lines, 99, "build"), None);
+    }
 }
