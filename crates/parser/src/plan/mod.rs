@@ -15,7 +15,9 @@
 //!   (`HTTP_PROXY`, ...) need no declaration;
 //! * **edges** ([`Dependency`]): `FROM <stage|image>`, `COPY --from=<stage|
 //!   index|image>` and `RUN --mount=from=...`, including those of `ONBUILD`
-//!   triggers inherited from a parent stage, which run first in the child;
+//!   triggers inherited from a parent stage, which run first in the child
+//!   (the `ONBUILD` triggers of an external base image are only known once
+//!   its configuration is pulled: running those is the builder's job);
 //! * **target**: [`PlanOptions::target`] keeps only the stages the target
 //!   needs, transitively; an unknown target, a reference to a later stage or
 //!   to the stage itself is an error that says what to do.
