@@ -221,3 +221,16 @@ fn outline_shows_descriptions_from_comments() {
         "{out}"
     );
 }
+
+#[test]
+fn check_json_reports_parse_errors_too() {
+    let dir = context("FROM alpine\nRUNN echo\n");
+    let output = rbuild(&["check", "--format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert!(
+        json["error"].as_str().is_some_and(|e| e.contains("RUNN")),
+        "{json}"
+    );
+    assert_eq!(json["error_span"]["start"]["line"], 2);
+}

@@ -41,8 +41,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let dockerfile = match rbuild_parser::parse_dockerfile(&input.text, Some(&input.display_name)) {
         Ok(dockerfile) => dockerfile,
         Err(error) => {
-            eprint!("{}", error.render(&input.text));
-            eprintln!("Check complete: the Dockerfile could not be parsed.");
+            if let CheckFormat::Json = args.format {
+                let json = serde_json::json!({
+                    "file": input.display_name,
+                    "warnings": [],
+                    "error": error.to_string(),
+                    "error_span": error.span,
+                });
+                println!("{}", serde_json::to_string_pretty(&json)?);
+            } else {
+                eprint!("{}", error.render(&input.text));
+                eprintln!("Check complete: the Dockerfile could not be parsed.");
+            }
             return Ok(1);
         }
     };
@@ -66,6 +76,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
             "file": input.display_name,
             "warnings": report.warnings,
             "error": report.plan_error.as_ref().map(|e| e.to_string()),
+            "error_span": report.plan_error.as_ref().and_then(|e| e.span()),
             "config": report.config,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
