@@ -2,7 +2,7 @@
 //! client, exporters and layer compression.
 //!
 //! Map of the crate (each module is one idea):
-//! - [`reference`]: image names parsed and normalised exactly like Docker
+//! - [`reference`](mod@reference): image names parsed and normalised exactly like Docker
 //!   (`busybox` → `docker.io/library/busybox:latest`).
 //! - [`model`]: manifests, indexes, descriptors and configs for OCI and Docker schema 2, with
 //!   Docker's config fields typed and unknown fields kept; [`model::canonical_json`] gives

@@ -1,6 +1,6 @@
 //! `rbuild save` (docker-archive by default, `--format oci`) and `rbuild load` (both).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -58,6 +58,11 @@ pub fn run_save(args: SaveArgs, root: Option<&Path>) -> anyhow::Result<i32> {
             result?;
         }
         None => {
+            if std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "refusing to write an image archive to a terminal; use -o FILE or redirect standard output"
+                );
+            }
             let stdout = std::io::stdout().lock();
             let mut out = save_images(
                 &store,
