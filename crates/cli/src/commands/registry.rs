@@ -21,10 +21,22 @@ pub fn run_pull(args: PullArgs, root: Option<&Path>) -> anyhow::Result<i32> {
     let store = open_store(root)?;
     let reference = Reference::parse(&args.name)?;
     let mut client = RegistryClient::from_environment()?;
-    if let Some(platform) = &args.platform {
-        client = client.with_platform(Platform::parse(platform).map_err(anyhow::Error::msg)?);
-    }
+    let wanted = match &args.platform {
+        Some(text) => Platform::parse(text).map_err(anyhow::Error::msg)?,
+        None => Platform::host(),
+    };
+    client = client.with_platform(wanted.clone());
     let report = client.pull(&store, &reference)?;
+    // A single-platform image is taken as it is (like Docker), but say when it will not fit.
+    let config = store.image(&report.manifest_digest)?.config;
+    if config.os != wanted.os || config.architecture != wanted.architecture {
+        eprintln!(
+            "warning: {} is for {}/{}, not {wanted}",
+            reference.familiar(),
+            config.os,
+            config.architecture
+        );
+    }
     eprintln!(
         "pulled {} from {}: {} blobs downloaded, {} already present",
         reference.familiar(),
