@@ -42,24 +42,7 @@ impl<'a> Planner<'a> {
             None
         };
         let unresolved = words.unresolved();
-        let undefined = words.undefined();
-        let suggestions: Vec<(String, Option<String>)> = undefined
-            .into_iter()
-            .map(|name| {
-                let hint = did_you_mean(&name, scope.vars.keys().map(String::as_str), true);
-                (name, hint)
-            })
-            .collect();
-        for (name, hint) in suggestions {
-            let hint = hint
-                .map(|h| format!(" (did you mean ${h}?)"))
-                .unwrap_or_default();
-            self.report(
-                Rule::UndefinedVar,
-                span,
-                format!("Usage of undefined variable '${name}'{hint}"),
-            );
-        }
+        self.report_undefined(words.undefined(), scope, span);
         let resolved = unresolved.is_empty();
 
         let effective = expanded_kind.as_ref().unwrap_or(&instruction.kind);
@@ -182,16 +165,7 @@ impl<'a> Planner<'a> {
                     .word(default)
                     .map_err(|source| PlanError::Expansion { source, span })?;
                 unresolved = words.unresolved();
-                for name in words.undefined() {
-                    let hint = did_you_mean(&name, scope.vars.keys().map(String::as_str), true)
-                        .map(|h| format!(" (did you mean ${h}?)"))
-                        .unwrap_or_default();
-                    self.report(
-                        Rule::UndefinedVar,
-                        span,
-                        format!("Usage of undefined variable '${name}'{hint}"),
-                    );
-                }
+                self.report_undefined(words.undefined(), scope, span);
                 (Some(value), ArgSource::Default)
             } else if let Some(global) = self.global_vars.get(&decl.name) {
                 (Some(global.clone()), ArgSource::Global)
@@ -230,6 +204,20 @@ impl<'a> Planner<'a> {
             },
             from_onbuild,
         })
+    }
+
+    /// UndefinedVar, with the closest defined name as a hint.
+    fn report_undefined(&mut self, names: Vec<String>, scope: &StageScope, span: Span) {
+        for name in names {
+            let hint = did_you_mean(&name, scope.vars.keys().map(String::as_str), true)
+                .map(|h| format!(" (did you mean ${h}?)"))
+                .unwrap_or_default();
+            self.report(
+                Rule::UndefinedVar,
+                span,
+                format!("Usage of undefined variable '${name}'{hint}"),
+            );
+        }
     }
 
     pub(super) fn check_secret(&mut self, instruction: &str, key: &str, span: Span) {
