@@ -35,7 +35,7 @@ pub struct RunOptions {
 /// Runs the image; stdout and stderr go to this process's. Returns the exit code (128+N
 /// for a signal, like a shell).
 pub fn run_image(store_root: &std::path::Path, options: &RunOptions) -> Result<i32, BuildError> {
-    let scratch = store_root.join("tmp").join("sandbox");
+    let scratch = store_root.join("run").join("sandbox");
     std::fs::create_dir_all(&scratch)
         .map_err(crate::build::io_error("create", scratch.display()))?;
     let images = ImageStore::open(store_root)?;

@@ -36,7 +36,7 @@ impl<'a> Session<'a> {
             .unwrap_or_else(rbuild_snapshotter::default_store_root);
         std::fs::create_dir_all(&root)
             .map_err(super::error::io_error("create store root", root.display()))?;
-        for dir in ["tmp/sandbox", "tmp/mnt"] {
+        for dir in ["run/sandbox", "run/mnt"] {
             let path = root.join(dir);
             std::fs::create_dir_all(&path)
                 .map_err(super::error::io_error("create", path.display()))?;
@@ -107,7 +107,7 @@ impl<'a> Session<'a> {
 
     /// A scratch directory for mount points and temporary files of this build.
     pub fn scratch_dir(&self, name: &str) -> PathBuf {
-        self.root.join("tmp").join("mnt").join(name)
+        self.root.join("run").join("mnt").join(name)
     }
 }
 

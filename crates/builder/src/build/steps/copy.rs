@@ -91,7 +91,7 @@ impl StageRun<'_, '_> {
                     None => scratch.insert(
                         tempfile::Builder::new()
                             .prefix("heredoc")
-                            .tempdir_in(self.session.root.join("tmp"))
+                            .tempdir_in(self.session.root.join("run"))
                             .map_err(crate::build::error::io_error("create", "heredoc scratch"))?,
                     ),
                 };

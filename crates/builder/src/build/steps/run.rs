@@ -136,7 +136,7 @@ impl StageRun<'_, '_> {
             .envs(self.run_env())
             .cwd(self.config.workdir())
             .network(self.network_for(run))
-            .scratch_dir(self.session.root.join("tmp").join("sandbox"));
+            .scratch_dir(self.session.root.join("run").join("sandbox"));
         if let Some(user) = c.and_then(|c| c.user.clone()).filter(|u| !u.is_empty()) {
             spec = spec.user(user.parse().map_err(|e: rbuild_sandbox::SandboxError| {
                 self.step_error(planned, e.to_string())
@@ -146,7 +146,8 @@ impl StageRun<'_, '_> {
             spec = spec.resolv_conf(resolv);
         }
         let mut secret_env = BTreeMap::new();
-        for mount in self.run_mounts(planned, run, &mut secret_env)? {
+        let mut secret_files = SecretFiles(Vec::new());
+        for mount in self.run_mounts(planned, run, &mut secret_env, &mut secret_files)? {
             spec = spec.mount(mount);
         }
         spec = spec.envs(secret_env);
@@ -195,6 +196,7 @@ impl StageRun<'_, '_> {
         planned: &PlannedInstruction,
         run: &Run,
         env: &mut BTreeMap<String, String>,
+        secret_files: &mut SecretFiles,
     ) -> Result<Vec<SandboxMount>, BuildError> {
         let mut out = Vec::new();
         let workdir = self.config.workdir();
@@ -292,10 +294,15 @@ impl StageRun<'_, '_> {
                             let dir = self.session.scratch_dir("secrets");
                             std::fs::create_dir_all(&dir)
                                 .map_err(crate::build::error::io_error("create", dir.display()))?;
-                            let path = dir.join(hex_id(&format!("{}-{id}", std::process::id())));
-                            std::fs::write(&path, std::env::var(v).unwrap_or_default()).map_err(
-                                crate::build::error::io_error("write secret", path.display()),
-                            )?;
+                            let unique = crate::build::unique_suffix();
+                            let path =
+                                dir.join(hex_id(&format!("{}-{id}-{unique}", std::process::id())));
+                            secret_files.0.push(path.clone());
+                            write_private(&path, std::env::var(v).unwrap_or_default().as_bytes())
+                                .map_err(crate::build::error::io_error(
+                                "write secret",
+                                path.display(),
+                            ))?;
                             path
                         }
                     };
@@ -339,6 +346,29 @@ impl StageRun<'_, '_> {
         }
         Ok(out)
     }
+}
+
+/// Secret values written to files for a step; removed when the step ends, whatever happens.
+pub(super) struct SecretFiles(Vec<PathBuf>);
+
+impl Drop for SecretFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
 }
 
 /// A file-name-safe identifier for a cache or secret id.
