@@ -203,6 +203,45 @@ fn platform_is_selected_from_an_index() {
             "{arch}"
         );
     }
+    // The same index as a Docker manifest list (skopeo converts it).
+    let list_target = reference(&format!("{}/multi-docker:v1", registry.host()));
+    run(Command::new("skopeo").args([
+        "copy",
+        "--all",
+        "--format",
+        "v2s2",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:multi", layout.display()),
+        &format!("docker://{list_target}"),
+    ]));
+    let raw = run(Command::new("skopeo").args([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{list_target}"),
+    ]));
+    assert!(raw.contains(media_types::DOCKER_MANIFEST_LIST), "{raw}");
+    let fresh = ImageStore::open(&dir.path().join("docker-list")).unwrap();
+    let client_arm = client().with_platform(Platform::parse("linux/arm64").unwrap());
+    let pulled = client_arm.pull(&fresh, &list_target).unwrap();
+    let pulled = fresh.image(&pulled.manifest_digest).unwrap();
+    assert!(pulled.manifest.is_docker());
+    let arm_layers: Vec<_> = store
+        .image(&arm64.digest)
+        .unwrap()
+        .manifest
+        .layers
+        .iter()
+        .map(|l| l.digest.clone())
+        .collect();
+    let pulled_layers: Vec<_> = pulled
+        .manifest
+        .layers
+        .iter()
+        .map(|l| l.digest.clone())
+        .collect();
+    assert_eq!(pulled_layers, arm_layers);
+
     let err = client()
         .with_platform(Platform::parse("linux/s390x").unwrap())
         .pull(
