@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
+use std::rc::Rc;
 
 use rustix::fs::{
     AtFlags, FileType, Mode, OFlags, linkat, mkdirat, mknodat, openat, statat, symlinkat,
@@ -103,6 +104,7 @@ pub fn extract_layer<R: Read>(
         dirs: Vec::new(),
         summary: ExtractSummary::default(),
         is_root: rustix::process::geteuid().is_root(),
+        parent_cache: None,
     };
     // Buffered: headers are read 512 bytes at a time. Read-ahead is harmless to callers
     // hashing the stream underneath: they drain what remains after we return.
@@ -124,6 +126,10 @@ struct Extractor {
     dirs: Vec<(Vec<u8>, EntryMeta)>,
     summary: ExtractSummary,
     is_root: bool,
+    /// The last parent directory opened, by components: tar entries come sorted, so most
+    /// entries share their predecessor's parent. Dropped whenever a directory is removed,
+    /// so it never names a directory that left the tree.
+    parent_cache: Option<(Vec<Vec<u8>>, Rc<OwnedFd>)>,
 }
 
 impl Extractor {
@@ -147,7 +153,7 @@ impl Extractor {
             return self.whiteout(&shown, &parents, &name, hidden);
         }
         let meta = EntryMeta::read(&entry, &shown)?;
-        let parent = open_dir_chain(&self.root, &parents, true, &shown)?;
+        let parent = self.parent_dir(&parents, &shown)?;
         let full = join(&parents, &name);
         match kind {
             EntryType::Directory => self.directory(&shown, &parent, &name, full.clone(), meta)?,
@@ -222,6 +228,21 @@ impl Extractor {
         Ok(())
     }
 
+    /// The parent directory of an entry, created if missing, from the cache when the
+    /// previous entry had the same one.
+    fn parent_dir(&mut self, parents: &[&[u8]], shown: &str) -> Result<Rc<OwnedFd>, ExtractError> {
+        if let Some((key, fd)) = &self.parent_cache
+            && key.len() == parents.len()
+            && key.iter().zip(parents).all(|(a, b)| a.as_slice() == *b)
+        {
+            return Ok(Rc::clone(fd));
+        }
+        let fd = Rc::new(open_dir_chain(&self.root, parents, true, shown)?);
+        let key = parents.iter().map(|c| c.to_vec()).collect();
+        self.parent_cache = Some((key, Rc::clone(&fd)));
+        Ok(fd)
+    }
+
     fn owner_mode(&self) -> metadata::OwnerMode {
         if !self.options.same_owner {
             metadata::OwnerMode::Skip
@@ -247,6 +268,7 @@ impl Extractor {
         });
         if existing_type != Some(FileType::Directory) {
             if existing.is_some() {
+                self.parent_cache = None;
                 remove_at(parent, name).map_err(|e| io_err(shown, "remove existing entry", e))?;
             }
             mkdirat(parent, name, Mode::from_raw_mode(0o700))
@@ -330,6 +352,8 @@ impl Extractor {
         name: &[u8],
         hidden: &[u8],
     ) -> Result<(), ExtractError> {
+        // Whiteouts remove directories: forget the cached one.
+        self.parent_cache = None;
         let parent = open_dir_chain(&self.root, parents, true, shown)?;
         let parent_path = join(parents, b"");
         self.summary.whiteouts += 1;
@@ -401,11 +425,18 @@ impl Extractor {
     /// Clears the way for a new non-directory entry: whatever is at `name` goes, so a
     /// planted symbolic link is replaced rather than written through.
     fn replace_existing(
-        &self,
+        &mut self,
         shown: &str,
         parent: &OwnedFd,
         name: &[u8],
     ) -> Result<(), ExtractError> {
+        match statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Err(Errno::NOENT) => return Ok(()),
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+                self.parent_cache = None; // the cached directory may be inside it
+            }
+            _ => {}
+        }
         remove_at(parent, name).map_err(|e| io_err(shown, "remove existing entry", e))
     }
 
