@@ -240,3 +240,19 @@ fn garbage_numeric_field_is_refused() {
     let err = extract_layer(&tar[..], tmp.path(), &ExtractOptions::default()).unwrap_err();
     assert!(err.to_string().contains("uid"), "{err}");
 }
+
+#[test]
+fn directory_replaced_by_symlink_then_written_through_is_refused() {
+    // Entries under `a/` warm up the extractor's parent-directory reuse; then `a` becomes
+    // a link to the outside and an entry tries to write through it.
+    assert_refused(
+        RawTar::new()
+            .dir("a/")
+            .file("a/x", b"1")
+            .file("a/y", b"2")
+            .symlink("a", "..")
+            .file("a/outside", b"pwned")
+            .finish(),
+        "a/outside",
+    );
+}

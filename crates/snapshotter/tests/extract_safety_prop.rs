@@ -69,7 +69,7 @@ fn build(entries: &[Entry], outside: &Path) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn nothing_outside_changes(entries in prop::collection::vec(entry(), 1..10)) {
