@@ -308,3 +308,62 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test -f /scratch/x
     let fs = store.rootfs(&outcome);
     assert_eq!(read(fs.path(), "seen"), "run\nrun\n");
 }
+
+#[test]
+fn independent_stages_overlap_and_unneeded_stages_never_run() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let dockerfile = r#"FROM busybox AS a
+RUN sleep 1 && echo a > /a
+FROM busybox AS b
+RUN sleep 1 && echo b > /b
+FROM busybox AS broken
+RUN exit 1
+FROM busybox AS c
+RUN sleep 1 && echo c > /c
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+COPY --from=c /c /c
+"#;
+    let ctx = context(dockerfile, &[]);
+    let (result, events) = store.build_events(BuildOptions::new(ctx.path()).jobs(3));
+    let fs = store.rootfs(&result.unwrap());
+    for name in ["a", "b", "c"] {
+        assert_eq!(read(fs.path(), name), format!("{name}\n"));
+    }
+    // Overlap, shown by event order rather than timing: some stage's RUN starts before
+    // another stage's RUN has finished.
+    let mut running = 0usize;
+    let mut max_running = 0usize;
+    for e in &events {
+        match e {
+            rbuild_builder::build::BuildEvent::StepStarted { step }
+                if step.text.starts_with("RUN") =>
+            {
+                running += 1;
+                max_running = max_running.max(running);
+            }
+            rbuild_builder::build::BuildEvent::StepFinished { step, .. }
+                if step.text.starts_with("RUN") =>
+            {
+                running -= 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(max_running >= 2, "independent stages ran one after another");
+    let stages: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            rbuild_builder::build::BuildEvent::StepStarted { step } => Some(step.stage.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !stages.iter().any(|s| s == "broken"),
+        "a stage the target does not need ran"
+    );
+}

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod options;
 mod outputs;
+mod schedule;
 mod session;
 mod stage;
 mod steps;
@@ -111,11 +112,15 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         identity: &identity,
     };
 
-    let mut finished: BTreeMap<usize, StageResult> = BTreeMap::new();
-    for index in graph.build_order() {
-        let Some(stage) = graph.stage(index) else {
-            continue;
-        };
+    let jobs = options
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+    let finished = schedule::run_stages(&graph, jobs, |stage, done| {
         let (config, layers, diff_ids, key) = match &stage.base {
             BaseRef::Scratch => (
                 scratch_config(&graph),
@@ -138,7 +143,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 )
             }
             BaseRef::Stage { index } => {
-                let parent = finished.get(index).ok_or_else(|| {
+                let parent = done.get(index).ok_or_else(|| {
                     BuildError::Request(format!("stage {index} was not built before its child"))
                 })?;
                 (
@@ -149,7 +154,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 )
             }
         };
-        let run = StageRun {
+        StageRun {
             session: &session,
             graph: &graph,
             stage,
@@ -159,13 +164,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             diff_ids,
             key,
             args: BTreeMap::new(),
-            finished: &finished,
+            finished: done,
             executed: 0,
             cached: 0,
-        };
-        let result = run.run()?;
-        finished.insert(index, result);
-    }
+        }
+        .run()
+    })?;
+    let mut finished = finished;
     if let Ok(mut cache) = session.stat_cache.lock() {
         let _ = cache.save();
     }
