@@ -367,3 +367,61 @@ COPY --from=c /c /c
         "a stage the target does not need ran"
     );
 }
+
+#[test]
+fn base_images_come_from_a_registry_mirror_and_by_host_name() {
+    if !can_run() {
+        return;
+    }
+    let Some(registry) = support::registry::TestRegistry::start() else {
+        return;
+    };
+    use rbuild_oci::Reference;
+    use rbuild_oci::registry::{Mirror, RegistryClient, RegistrySettings};
+    let settings = RegistrySettings {
+        mirrors: vec![Mirror::parse(&format!("http://{}", registry.host))],
+        insecure: vec![registry.host.clone()],
+        // Never reach for Docker Hub from a test.
+        fallback_to_hub: false,
+    };
+    // Publish the locally made busybox as library/busybox on the registry.
+    let source = TestStore::new();
+    let client = RegistryClient::new(settings.clone()).unwrap();
+    let target = Reference::parse(&format!("{}/library/busybox:latest", registry.host)).unwrap();
+    client
+        .push(&source.images(), "busybox:latest", &target)
+        .unwrap();
+
+    // A fresh store has no busybox: `FROM busybox` is pulled through the mirror, and a
+    // `host:port/` reference straight from the registry.
+    let empty = tempfile::tempdir().unwrap();
+    let dockerfile = format!(
+        "FROM {}/library/busybox AS direct\nRUN echo direct > /d\nFROM busybox\nCOPY --from=direct /d /d\nRUN cat /d\n",
+        registry.host
+    );
+    let ctx = context(&dockerfile, &[]);
+    let result = rbuild_builder::build::build(
+        &BuildOptions::new(ctx.path())
+            .store_root(empty.path())
+            .registry_settings(settings.clone()),
+    )
+    .unwrap();
+    assert_eq!(result.config.rootfs.diff_ids.len(), 2);
+
+    // Nothing answers: a clear error, no hang.
+    let dead = RegistrySettings {
+        mirrors: vec![Mirror::parse("http://127.0.0.1:1")],
+        insecure: Vec::new(),
+        fallback_to_hub: false,
+    };
+    let other = tempfile::tempdir().unwrap();
+    let ctx = context("FROM busybox\n", &[]);
+    let err = rbuild_builder::build::build(
+        &BuildOptions::new(ctx.path())
+            .store_root(other.path())
+            .registry_settings(dead),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+}

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rbuild_oci::compress::Compression;
+use rbuild_oci::registry::RegistrySettings;
 use rbuild_parser::plan::BuildArgs;
 
 use super::events::BuildEvent;
@@ -73,6 +74,9 @@ pub struct BuildOptions {
     /// Clamp timestamps for reproducible layers.
     pub source_date_epoch: Option<i64>,
     pub events: Option<EventSink>,
+    /// Registry mirrors and insecure registries; from the environment and
+    /// `~/.config/rbuild/registries.json` when `None`.
+    pub registry: Option<RegistrySettings>,
 }
 
 impl std::fmt::Debug for BuildOptions {
@@ -116,6 +120,7 @@ impl BuildOptions {
             jobs: None,
             source_date_epoch: None,
             events: None,
+            registry: None,
         }
     }
 
@@ -194,6 +199,12 @@ impl BuildOptions {
 
     pub fn source_date_epoch(mut self, epoch: i64) -> Self {
         self.source_date_epoch = Some(epoch);
+        self
+    }
+
+    /// Registry settings (mirrors, insecure registries) instead of the environment's.
+    pub fn registry_settings(mut self, settings: RegistrySettings) -> Self {
+        self.registry = Some(settings);
         self
     }
 

@@ -87,7 +87,10 @@ impl<'a> Session<'a> {
     ) -> Result<T, BuildError> {
         let mut guard = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Some(RegistryClient::from_environment()?);
+            *guard = Some(match &self.options.registry {
+                Some(settings) => RegistryClient::new(settings.clone())?,
+                None => RegistryClient::from_environment()?,
+            });
         }
         match guard.as_ref() {
             Some(client) => f(client),

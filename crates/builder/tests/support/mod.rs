@@ -160,3 +160,5 @@ pub fn read(root: &Path, rel: &str) -> String {
 pub fn path(root: &Path, rel: &str) -> PathBuf {
     root.join("fs").join(rel)
 }
+
+pub mod registry;
