@@ -417,7 +417,10 @@ fn build_arg_overrides_the_check_directive() {
 #[test]
 fn no_empty_continuation() {
     assert_eq!(
-        only("FROM alpine\nRUN echo a \\\n\n  && echo b\n", Rule::NoEmptyContinuation),
+        only(
+            "FROM alpine\nRUN echo a \\\n\n  && echo b\n",
+            Rule::NoEmptyContinuation
+        ),
         one(2, "Empty continuation line")
     );
 }
