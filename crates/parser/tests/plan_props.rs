@@ -7,53 +7,53 @@ use proptest::prelude::*;
 use rbuild_parser::checks::check;
 use rbuild_parser::plan::{DependencySource, PlanOptions, StageGraph, plan};
 
-const NAMES: &[&str] = &["build", "Base", "test", "scratch", "context", "x"];
-
+/// Stage names: mostly plain, some that the checks flag.
 fn name() -> impl Strategy<Value = String> {
-    prop::sample::select(NAMES).prop_map(str::to_string)
+    prop_oneof![
+        4 => prop::sample::select(&["build", "base", "test", "x"][..]),
+        1 => prop::sample::select(&["Base", "scratch", "context"][..]),
+    ]
+    .prop_map(str::to_string)
 }
 
-fn reference() -> impl Strategy<Value = String> {
+/// A `FROM` base: mostly images and stage names, some that must fail.
+fn base() -> impl Strategy<Value = String> {
     prop_oneof![
-        name(),
-        prop::sample::select(
-            &[
-                "alpine",
-                "alpine:3.20",
-                "$IMG",
-                "${IMG:-busybox}",
-                "Bad:Ref",
-                "0",
-                "1",
-                "5"
-            ][..]
-        )
-        .prop_map(str::to_string),
+        6 => prop::sample::select(&["alpine", "alpine:3.20", "busybox", "${IMG:-busybox}", "scratch"][..]).prop_map(str::to_string),
+        3 => name(),
+        1 => prop::sample::select(&["Bad:Ref", "$IMG"][..]).prop_map(str::to_string),
+    ]
+}
+
+/// A `--from` source: images, stage names and indices, some that must fail.
+fn source() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(&["alpine", "busybox:1.36", "0"][..]).prop_map(str::to_string),
+        4 => name(),
+        1 => prop::sample::select(&["1", "5", "$IMG", "Bad:Ref"][..]).prop_map(str::to_string),
     ]
 }
 
 fn from_line() -> impl Strategy<Value = String> {
-    (
-        prop::option::of(prop::sample::select(
-            &["$BUILDPLATFORM", "$TARGETPLATFORM", "linux/arm64", "$P"][..],
-        )),
-        reference(),
-        prop::option::of(name()),
-    )
-        .prop_map(|(platform, base, stage)| {
-            let platform = platform
-                .map(|p| format!("--platform={p} "))
-                .unwrap_or_default();
-            let stage = stage.map(|s| format!(" AS {s}")).unwrap_or_default();
-            format!("FROM {platform}{base}{stage}")
-        })
+    let platform = prop_oneof![
+        4 => Just(None),
+        3 => prop::sample::select(&["$BUILDPLATFORM", "$TARGETPLATFORM", "linux/arm64"][..]).prop_map(Some),
+        1 => Just(Some("$P")),
+    ];
+    (platform, base(), prop::option::of(name())).prop_map(|(platform, base, stage)| {
+        let platform = platform
+            .map(|p| format!("--platform={p} "))
+            .unwrap_or_default();
+        let stage = stage.map(|s| format!(" AS {s}")).unwrap_or_default();
+        format!("FROM {platform}{base}{stage}")
+    })
 }
 
 fn body_line() -> impl Strategy<Value = String> {
     prop_oneof![
-        reference().prop_map(|r| format!("COPY --from={r} /a /b")),
-        reference().prop_map(|r| format!("RUN --mount=type=bind,from={r},target=/m true")),
-        reference().prop_map(|r| format!("ONBUILD COPY --from={r} /a /b")),
+        source().prop_map(|r| format!("COPY --from={r} /a /b")),
+        source().prop_map(|r| format!("RUN --mount=type=bind,from={r},target=/m true")),
+        source().prop_map(|r| format!("ONBUILD COPY --from={r} /a /b")),
         prop::sample::select(
             &[
                 "ARG IMG",
