@@ -10,7 +10,7 @@ use rbuild_parser::ast::FileCopy;
 use rbuild_parser::plan::PlannedInstruction;
 use rbuild_snapshotter::{Digest, ExtractOptions, Mount, extract_layer};
 
-use crate::add::open_archive;
+use crate::add::{download, is_url, open_archive, parse_checksum};
 use crate::build::error::BuildError;
 use crate::build::stage::{StageRun, StepOutput};
 use crate::cache::{SourceInputs, StepInputs};
@@ -34,6 +34,9 @@ enum PlannedSource {
     Archive { host_path: PathBuf },
     /// A path in the `--from` stage or image, resolved once it is mounted.
     InFrom { pattern: String },
+    /// A URL with a known checksum: fetched only when the step runs (a cache hit needs
+    /// nothing from the network).
+    Url { url: String, checksum: String },
 }
 
 /// Where `--from` files come from.
@@ -52,6 +55,8 @@ pub(crate) struct CopyPlan {
     parents: bool,
     /// Kept alive until the copy ran: heredoc files live here.
     _scratch: Option<tempfile::TempDir>,
+    /// Kept alive until the copy ran: one directory per downloaded URL.
+    downloads: Vec<tempfile::TempDir>,
 }
 
 impl StageRun<'_, '_> {
@@ -79,6 +84,7 @@ impl StageRun<'_, '_> {
             .map_err(|e| self.step_error(planned, format!("invalid --exclude: {e}")))?;
 
         let mut scratch = None;
+        let mut downloads = Vec::new();
         let mut sources = Vec::new();
         let from = match &fc.from {
             Some(from) => Some(self.resolve_from(planned, from, inputs)?),
@@ -104,11 +110,42 @@ impl StageRun<'_, '_> {
                 sources.push(PlannedSource::Listed { name, entries });
                 continue;
             }
-            if src.contains("://") {
-                return Err(self.step_error(
-                    planned,
-                    format!("{verb} of a URL ({src}) is not supported yet: download it in a RUN step or into the context"),
-                ));
+            if is_url(src) {
+                if !is_add {
+                    return Err(self.step_error(
+                        planned,
+                        format!(
+                            "COPY cannot fetch a URL ({src}): use ADD, or download it in a RUN step"
+                        ),
+                    ));
+                }
+                // With --checksum the content is known without fetching it, so a cache hit
+                // downloads nothing; without, the content must be fetched to be keyed.
+                let digest = match &fc.checksum {
+                    Some(checksum) => {
+                        let checksum = parse_checksum(checksum)
+                            .map_err(|e| self.step_error(planned, e.to_string()))?;
+                        sources.push(PlannedSource::Url {
+                            url: src.clone(),
+                            checksum: checksum.clone(),
+                        });
+                        checksum
+                    }
+                    None => {
+                        let (source, digest) =
+                            self.fetch_url(planned, src, None, &mut downloads)?;
+                        sources.push(source);
+                        digest
+                    }
+                };
+                inputs.sources.insert(
+                    src.clone(),
+                    SourceInputs {
+                        digest,
+                        ..Default::default()
+                    },
+                );
+                continue;
             }
             if from.is_some() {
                 sources.push(PlannedSource::InFrom {
@@ -195,6 +232,7 @@ impl StageRun<'_, '_> {
                 exclude: fc.exclude.clone(),
                 parents: fc.parents,
                 _scratch: scratch,
+                downloads,
             },
         ))
     }
@@ -236,12 +274,50 @@ impl StageRun<'_, '_> {
         })
     }
 
+    /// Downloads a URL into its own directory under the store's `run/` (a URL download
+    /// is never unpacked). Returns the source to copy and the content's digest.
+    fn fetch_url(
+        &self,
+        planned: &PlannedInstruction,
+        url: &str,
+        checksum: Option<&str>,
+        downloads: &mut Vec<tempfile::TempDir>,
+    ) -> Result<(PlannedSource, String), BuildError> {
+        let dir = tempfile::Builder::new()
+            .prefix("download")
+            .tempdir_in(self.session.root.join("run"))
+            .map_err(crate::build::error::io_error(
+                "create",
+                "download directory",
+            ))?;
+        let fetched = download(url, dir.path(), checksum)
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        let entries = walk_source(&fetched.file_name, &fetched.path, &IgnoreRules::none())
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        downloads.push(dir);
+        Ok((
+            PlannedSource::Listed {
+                name: fetched.file_name,
+                entries,
+            },
+            fetched.digest,
+        ))
+    }
+
     pub(super) fn execute_copy(
         &self,
         planned: &PlannedInstruction,
         fc: &FileCopy,
-        plan: CopyPlan,
+        mut plan: CopyPlan,
     ) -> Result<StepOutput, BuildError> {
+        for i in 0..plan.sources.len() {
+            if let PlannedSource::Url { url, checksum } = &plan.sources[i] {
+                let (url, checksum) = (url.clone(), checksum.clone());
+                let (source, _) =
+                    self.fetch_url(planned, &url, Some(&checksum), &mut plan.downloads)?;
+                plan.sources[i] = source;
+            }
+        }
         let snapshot = self.prepare_snapshot("copy")?;
         let mut from_snapshot = None;
         let scratch = self.session.scratch_dir(&snapshot.key);
@@ -328,6 +404,9 @@ impl CopyJob {
                     listed.push((name.clone(), entries.clone()))
                 }
                 PlannedSource::Archive { host_path } => archives.push(host_path.clone()),
+                PlannedSource::Url { url, .. } => {
+                    return Err(format!("internal error: {url} was not downloaded"));
+                }
                 PlannedSource::InFrom { pattern } => {
                     let matches =
                         expand_source(&self.from_root, pattern).map_err(|e| e.to_string())?;

@@ -1,0 +1,270 @@
+//! `ADD <URL>`: the file is fetched over HTTP(S) and streamed to a file on disk (never held
+//! in memory), hashed while it is written, checked against `--checksum`, and given Docker's
+//! attributes: mode 0600 and the server's `Last-Modified` as its modification time. The file
+//! name comes from `Content-Disposition`, else the URL's last path segment, else `index`
+//! (BuildKit's rule). Downloads are never unpacked, whatever their content.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use sha2::Digest as _;
+
+/// Why a URL could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("cannot fetch {url}: {message}")]
+    Fetch { url: String, message: String },
+    #[error("cannot fetch {url}: the server answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("cannot write the download of {url} to {path}: {source}")]
+    Write {
+        url: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "invalid --checksum={0}: expected sha256:<64 hex digits> (the only algorithm rbuild verifies)"
+    )]
+    ChecksumSyntax(String),
+    #[error("checksum mismatch for {url}: expected {expected}, got {actual}")]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+/// A fetched file.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// Where the content is (a file named [`Download::file_name`] in the directory given).
+    pub path: PathBuf,
+    /// The name the file gets when ADD's destination is a directory.
+    pub file_name: String,
+    /// `sha256:<hex>` of the content.
+    pub digest: String,
+    /// The server's `Last-Modified`, when it sent one.
+    pub last_modified: Option<SystemTime>,
+}
+
+/// Is this ADD source a URL to fetch (rather than a context path)?
+pub fn is_url(source: &str) -> bool {
+    let lower = source.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Checks the syntax of a `--checksum` value and returns it normalised (lower-case hex).
+pub fn parse_checksum(checksum: &str) -> Result<String, DownloadError> {
+    let hex = checksum
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        .ok_or_else(|| DownloadError::ChecksumSyntax(checksum.to_string()))?;
+    Ok(format!("sha256:{}", hex.to_ascii_lowercase()))
+}
+
+/// Fetches `url` into a new file in `dir` (which must exist and be private to this step).
+pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Download, DownloadError> {
+    let expected = checksum.map(parse_checksum).transpose()?;
+    let fetch_error = |e: reqwest::Error| DownloadError::Fetch {
+        url: url.to_string(),
+        message: e.to_string(),
+    };
+    let client = reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        // A large download may take long; only a stalled connection is an error.
+        .timeout(None)
+        .build()
+        .map_err(fetch_error)?;
+    let mut response = client.get(url).send().map_err(fetch_error)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(DownloadError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
+    }
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let last_modified = header(reqwest::header::LAST_MODIFIED).and_then(|v| parse_http_date(&v));
+    let file_name = header(reqwest::header::CONTENT_DISPOSITION)
+        .and_then(|v| disposition_file_name(&v))
+        .unwrap_or_else(|| url_file_name(url));
+    let path = dir.join(&file_name);
+    let write_error = |source| DownloadError::Write {
+        url: url.to_string(),
+        path: path.clone(),
+        source,
+    };
+    let mut file = File::create(&path).map_err(write_error)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match response.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(DownloadError::Fetch {
+                    url: url.to_string(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).map_err(write_error)?;
+    }
+    file.sync_all().map_err(write_error)?;
+    let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if let Some(expected) = expected
+        && expected != digest
+    {
+        let _ = std::fs::remove_file(&path);
+        return Err(DownloadError::ChecksumMismatch {
+            url: url.to_string(),
+            expected,
+            actual: digest,
+        });
+    }
+    // Docker gives downloaded files mode 0600 (no umask games: set it explicitly).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(write_error)?;
+    if let Some(mtime) = last_modified {
+        file.set_modified(mtime).map_err(write_error)?;
+    }
+    Ok(Download {
+        path,
+        file_name,
+        digest,
+        last_modified,
+    })
+}
+
+/// The last segment of the URL's path, or `index` when there is none (BuildKit's default).
+pub fn url_file_name(url: &str) -> String {
+    let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    safe_name(path.rsplit('/').next().unwrap_or_default()).unwrap_or_else(|| "index".into())
+}
+
+/// `attachment; filename="x.tar"` → `x.tar` (only its base name is used).
+fn disposition_file_name(value: &str) -> Option<String> {
+    value.split(';').find_map(|part| {
+        let (key, raw) = part.trim().split_once('=')?;
+        if !key.trim().eq_ignore_ascii_case("filename") {
+            return None;
+        }
+        let name = raw.trim().trim_matches('"');
+        if name.ends_with('/') {
+            return None;
+        }
+        safe_name(name.rsplit('/').next()?)
+    })
+}
+
+/// A name usable as one path component, or None.
+fn safe_name(name: &str) -> Option<String> {
+    (!name.is_empty() && name != "." && name != ".." && !name.contains('\0'))
+        .then(|| name.to_string())
+}
+
+/// Parses an HTTP date in its preferred form, `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110);
+/// the obsolete forms are not accepted (the mtime is then left as the download time).
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let mut parts = text.split_whitespace();
+    let _weekday = parts.next()?;
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day as i64);
+    let secs = days.checked_mul(86_400)? + (h * 3600 + m * 60 + s) as i64;
+    let secs = u64::try_from(secs).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
+        let t = parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT").unwrap();
+        assert_eq!(t, SystemTime::UNIX_EPOCH);
+        assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
+        assert!(parse_http_date("garbage").is_none());
+        assert!(parse_http_date("").is_none());
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(url_file_name("http://h/a/b/tool.tar.gz"), "tool.tar.gz");
+        assert_eq!(url_file_name("http://h/a/file?x=1#f"), "file");
+        assert_eq!(url_file_name("http://h/"), "index");
+        assert_eq!(url_file_name("http://h"), "index");
+        assert_eq!(url_file_name("http://h/a/.."), "index");
+        assert_eq!(
+            disposition_file_name("attachment; filename=\"dir/x.bin\"").as_deref(),
+            Some("x.bin")
+        );
+        assert_eq!(disposition_file_name("inline"), None);
+    }
+
+    #[test]
+    fn checksums() {
+        let hex = "ab".repeat(32);
+        assert_eq!(
+            parse_checksum(&format!("sha256:{}", hex.to_uppercase())).unwrap(),
+            format!("sha256:{hex}")
+        );
+        assert!(parse_checksum("sha256:abc").is_err());
+        assert!(parse_checksum(&format!("sha512:{hex}")).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! End to end: Docker features beyond the basics — ADD of URLs and archives, COPY --link and
+//! --parents, RUN --mount=type=bind,from=..., ONBUILD triggers of base images — on a private
+//! store with a locally made busybox base (as root; CI runs them). HTTP servers in these
+//! tests listen on 127.0.0.1 only.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rbuild_builder::build::BuildOptions;
+use sha2::Digest as _;
+use support::*;
+
+/// What the test server answers for a path: status, extra headers and body.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn ok(body: &[u8]) -> Reply {
+    Reply {
+        status: 200,
+        headers: Vec::new(),
+        body: body.to_vec(),
+    }
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1: serves fixed replies by path and counts requests.
+struct TestServer {
+    port: u16,
+    routes: Arc<Mutex<BTreeMap<String, Reply>>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl TestServer {
+    fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes: Arc<Mutex<BTreeMap<String, Reply>>> = Arc::default();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (r, n) = (routes.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                n.fetch_add(1, Ordering::SeqCst);
+                let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let reply = r.lock().unwrap().get(&path).cloned().unwrap_or(Reply {
+                    status: 404,
+                    headers: Vec::new(),
+                    body: b"not found".to_vec(),
+                });
+                let mut head = format!(
+                    "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    reply.status,
+                    reply.body.len()
+                );
+                for (k, v) in &reply.headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&reply.body);
+            }
+        });
+        TestServer {
+            port,
+            routes,
+            requests,
+        }
+    }
+
+    fn serve(&self, path: &str, reply: Reply) {
+        self.routes.lock().unwrap().insert(path.to_string(), reply);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// A gzip-compressed tar holding `inner.txt`.
+fn tar_gz() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(5);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "inner.txt", &b"inner"[..]).unwrap();
+    let raw = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&raw).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn add_url_names_the_file_sets_mode_and_mtime_and_never_unpacks() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let server = TestServer::start();
+    server.serve(
+        "/files/tool.txt",
+        Reply {
+            headers: vec![(
+                "Last-Modified".into(),
+                "Sun, 06 Nov 1994 08:49:37 GMT".into(),
+            )],
+            ..ok(b"downloaded")
+        },
+    );
+    server.serve("/files/a.tar.gz", ok(&tar_gz()));
+    server.serve(
+        "/get?id=7",
+        Reply {
+            headers: vec![(
+                "Content-Disposition".into(),
+                "attachment; filename=\"report.csv\"".into(),
+            )],
+            ..ok(b"a,b\n")
+        },
+    );
+    let dockerfile = format!(
+        "FROM busybox\nADD {} /opt/\nADD {} /named\nADD {} /tars/\nADD {} /reports/\n",
+        server.url("/files/tool.txt"),
+        server.url("/files/tool.txt"),
+        server.url("/files/a.tar.gz"),
+        server.url("/get?id=7"),
+    );
+    let ctx = context(&dockerfile, &[]);
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "opt/tool.txt"), "downloaded");
+    assert_eq!(read(fs.path(), "named"), "downloaded");
+    let meta = std::fs::metadata(path(fs.path(), "opt/tool.txt")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+    assert_eq!(meta.mtime(), 784_111_777, "mtime from Last-Modified");
+    // A URL archive is added as it is, never unpacked.
+    assert_eq!(
+        std::fs::read(path(fs.path(), "tars/a.tar.gz")).unwrap(),
+        tar_gz()
+    );
+    assert!(!path(fs.path(), "tars/inner.txt").exists());
+    assert_eq!(read(fs.path(), "reports/report.csv"), "a,b\n");
+
+    // Without --checksum the content is fetched again to key the step; unchanged content
+    // hits the cache.
+    let before = server.requests();
+    let (again, events) = store.build_events(BuildOptions::new(ctx.path()));
+    again.unwrap();
+    let (ran, cached) = step_summary(&events);
+    assert!(ran.is_empty(), "{ran:?}");
+    assert_eq!(cached.len(), 4);
+    assert_eq!(server.requests() - before, 4);
+
+    // New content behind the same URL misses its step (and those after it); the steps
+    // before it still hit.
+    server.serve("/files/a.tar.gz", ok(b"not a tar any more"));
+    let (_, events) = store.build_events(BuildOptions::new(ctx.path()));
+    let (ran, cached) = step_summary(&events);
+    assert_eq!(ran.len(), 2, "{ran:?}");
+    assert!(ran[0].contains("a.tar.gz"));
+    assert!(cached.iter().all(|s| s.contains("tool.txt")), "{cached:?}");
+}
+
+#[test]
+fn add_url_checksum_is_verified_and_keys_the_cache_without_fetching() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let server = TestServer::start();
+    server.serve("/blob", ok(b"payload"));
+    let good = sha256(b"payload");
+    let ctx = context(
+        &format!(
+            "FROM busybox\nADD --checksum={good} {} /blob\n",
+            server.url("/blob")
+        ),
+        &[],
+    );
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    assert_eq!(read(store.rootfs(&outcome).path(), "blob"), "payload");
+    assert_eq!(server.requests(), 1);
+    // A cache hit keyed by the checksum needs no request at all.
+    let (again, events) = store.build_events(BuildOptions::new(ctx.path()));
+    again.unwrap();
+    assert_eq!(step_summary(&events).1.len(), 1);
+    assert_eq!(server.requests(), 1);
+
+    let wrong = sha256(b"something else");
+    let ctx = context(
+        &format!(
+            "FROM busybox\nADD --checksum={wrong} {} /blob\n",
+            server.url("/blob")
+        ),
+        &[],
+    );
+    let message = store
+        .build(BuildOptions::new(ctx.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("checksum mismatch"), "{message}");
+    assert!(message.contains(&wrong), "names the expected: {message}");
+    assert!(message.contains(&good), "names the actual: {message}");
+
+    // A server error is an error, not a file holding the error page.
+    let ctx = context(
+        &format!("FROM busybox\nADD {} /missing\n", server.url("/nope")),
+        &[],
+    );
+    let message = store
+        .build(BuildOptions::new(ctx.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("404"), "{message}");
+}
+
+#[test]
+fn add_unpacks_local_archives_of_every_compression_unless_unpack_false() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let ctx = tempfile::tempdir().unwrap();
+    let src = ctx.path().join("src");
+    std::fs::create_dir_all(src.join("pkg/sub")).unwrap();
+    std::fs::write(src.join("pkg/sub/data.txt"), "archived").unwrap();
+    let archives = [
+        ("a.tar.gz", "-z"),
+        ("a.tar.bz2", "-j"),
+        ("a.tar.xz", "-J"),
+        ("a.tar.zst", "--zstd"),
+    ];
+    let mut dockerfile = String::from("FROM busybox\n");
+    for (name, flag) in archives {
+        let status = std::process::Command::new("tar")
+            .arg(flag)
+            .arg("-cf")
+            .arg(ctx.path().join(name))
+            .arg("-C")
+            .arg(&src)
+            .arg("pkg")
+            .status()
+            .unwrap();
+        assert!(status.success(), "tar {flag}");
+        dockerfile.push_str(&format!("ADD {name} /out/{name}/\n"));
+    }
+    dockerfile.push_str("ADD --unpack=false a.tar.gz /kept/\n");
+    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    let fs = store.rootfs(&outcome);
+    for (name, _) in archives {
+        assert_eq!(
+            read(fs.path(), &format!("out/{name}/pkg/sub/data.txt")),
+            "archived",
+            "{name}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(path(fs.path(), "kept/a.tar.gz")).unwrap(),
+        std::fs::read(ctx.path().join("a.tar.gz")).unwrap()
+    );
+}
+
+#[test]
+fn copy_link_gives_the_same_result_as_copy() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let files = [("app/a.txt", "A"), ("app/b/c.txt", "C")];
+    let plain = context(
+        "FROM busybox\nWORKDIR /srv\nCOPY app/ ./app/\nCOPY app/a.txt /single\n",
+        &files,
+    );
+    let linked = context(
+        "FROM busybox\nWORKDIR /srv\nCOPY --link app/ ./app/\nCOPY --link app/a.txt /single\n",
+        &files,
+    );
+    let plain = store.build(BuildOptions::new(plain.path())).unwrap();
+    let linked = store.build(BuildOptions::new(linked.path())).unwrap();
+    assert_eq!(
+        plain.config.rootfs.diff_ids, linked.config.rootfs.diff_ids,
+        "same layers"
+    );
+    let fs = store.rootfs(&linked);
+    assert_eq!(read(fs.path(), "srv/app/b/c.txt"), "C");
+    assert_eq!(read(fs.path(), "single"), "A");
+}
+
+#[test]
+fn copy_parents_with_wildcards_keeps_the_source_directories() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let ctx = context(
+        "FROM busybox\nCOPY --parents ./x/*/file /dst/\nCOPY --parents y/*.txt /other/\n",
+        &[
+            ("x/a/file", "xa"),
+            ("x/b/file", "xb"),
+            ("x/b/other", "no"),
+            ("y/one.txt", "1"),
+            ("y/two.md", "no"),
+        ],
+    );
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "dst/x/a/file"), "xa");
+    assert_eq!(read(fs.path(), "dst/x/b/file"), "xb");
+    assert!(!path(fs.path(), "dst/x/b/other").exists());
+    assert!(!path(fs.path(), "dst/file").exists());
+    assert_eq!(read(fs.path(), "other/y/one.txt"), "1");
+    assert!(!path(fs.path(), "other/y/two.md").exists());
+}
