@@ -11,6 +11,7 @@ pub mod context;
 pub mod copy;
 pub mod image_config;
 pub mod mounted;
+pub mod prune;
 pub mod request;
 pub mod run_image;
 pub mod users;

@@ -39,6 +39,8 @@ enum Command {
     Tag(commands::images::TagArgs),
     /// Remove image names from the local store (blobs stay until prune)
     Rmi(commands::images::RmiArgs),
+    /// Remove blobs and layers that no image or build-cache record uses
+    Prune(commands::prune::PruneArgs),
     /// Show details of local images as JSON
     Inspect(commands::images::InspectArgs),
     /// Pull an image from a registry into the local store
@@ -91,6 +93,7 @@ fn main() {
         Command::Images(args) => commands::images::run_images(args, cli.root.as_deref()),
         Command::Tag(args) => commands::images::run_tag(args, cli.root.as_deref()),
         Command::Rmi(args) => commands::images::run_rmi(args, cli.root.as_deref()),
+        Command::Prune(args) => commands::prune::run(args, cli.root.as_deref()),
         Command::Inspect(args) => commands::images::run_inspect(args, cli.root.as_deref()),
         Command::Pull(args) => commands::registry::run_pull(args, cli.root.as_deref()),
         Command::Push(args) => commands::registry::run_push(args, cli.root.as_deref()),

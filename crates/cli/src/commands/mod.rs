@@ -8,5 +8,6 @@ pub mod debug;
 pub mod images;
 pub mod outline;
 pub mod progress;
+pub mod prune;
 pub mod registry;
 pub mod run;
