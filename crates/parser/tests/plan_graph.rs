@@ -305,3 +305,22 @@ fn plan_ok_err(text: &str) -> PlanError {
     )
     .expect_err("planning fails")
 }
+
+#[test]
+fn from_matches_stage_names_as_written_like_buildkit() {
+    // Stage names are lower-cased; `FROM` must use the lower-case spelling.
+    let error = plan_ok_err("FROM alpine AS Builder\nFROM Builder\n");
+    match error {
+        PlanError::InvalidReference { suggestion, .. } => {
+            assert_eq!(suggestion.as_deref(), Some("builder"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let graph = plan_ok("FROM alpine AS Builder\nFROM builder\nCOPY --from=BUILDER /a /b\n");
+    assert_eq!(graph.stages[1].base, BaseRef::Stage { index: 0 });
+    assert_eq!(
+        graph.stages[1].deps[1].source,
+        DependencySource::Stage { index: 0 },
+        "--from ignores case"
+    );
+}

@@ -42,8 +42,11 @@ impl<'a> Planner<'a> {
         index: usize,
         span: Span,
     ) -> Result<BaseRef, PlanError> {
+        // BuildKit looks a `FROM` value up as written among the (lower-cased)
+        // stage names, so `FROM Builder` is not the stage `builder` but an
+        // invalid image name; `COPY --from` compares case-insensitively.
         let lower = value.to_ascii_lowercase();
-        if let Some(earlier) = self.earlier_stage_named(&lower, index) {
+        if let Some(earlier) = self.earlier_stage_named(value, index) {
             return Ok(BaseRef::Stage { index: earlier });
         }
         if value == "scratch" {
@@ -71,7 +74,7 @@ impl<'a> Planner<'a> {
         ImageReference::parse(value).map_err(|error| PlanError::InvalidReference {
             value: value.to_string(),
             reason: error.to_string(),
-            suggestion: did_you_mean(value, self.stage_names(), false),
+            suggestion: did_you_mean(value, self.stage_names(), true),
             span,
         })
     }
