@@ -10,6 +10,7 @@ use rbuild_parser::ast::FileCopy;
 use rbuild_parser::plan::PlannedInstruction;
 use rbuild_snapshotter::{Digest, ExtractOptions, Mount, extract_layer};
 
+use super::mount_from::FromSource;
 use crate::add::{download, is_url, open_archive, parse_checksum};
 use crate::build::error::BuildError;
 use crate::build::stage::{StageRun, StepOutput};
@@ -244,6 +245,20 @@ impl StageRun<'_, '_> {
         from: &str,
         inputs: &mut StepInputs,
     ) -> Result<FromRoot, BuildError> {
+        let source = self.resolve_from_source(planned, from)?;
+        inputs.options.insert("from".into(), source.identity);
+        Ok(FromRoot {
+            diff_ids: source.diff_ids,
+        })
+    }
+
+    /// The file system a `--from=`/`from=` names: a stage (by name or index) of this
+    /// Dockerfile, or else an image.
+    pub(super) fn resolve_from_source(
+        &self,
+        planned: &PlannedInstruction,
+        from: &str,
+    ) -> Result<FromSource, BuildError> {
         let lower = from.to_ascii_lowercase();
         let stage = self.graph.stages.iter().find(|s| {
             s.name.as_deref() == Some(lower.as_str()) || from.parse::<usize>().ok() == Some(s.index)
@@ -255,21 +270,17 @@ impl StageRun<'_, '_> {
                     format!("stage {from} has not been built before this step"),
                 ));
             };
-            inputs
-                .options
-                .insert("from".into(), format!("stage:{}", result.key));
-            return Ok(FromRoot {
+            return Ok(FromSource {
                 diff_ids: result.diff_ids.clone(),
+                identity: format!("stage:{}", result.key),
             });
         }
         let image = self
             .session
             .base_image(from)
-            .map_err(|e| self.step_error(planned, format!("--from={from}: {e}")))?;
-        inputs
-            .options
-            .insert("from".into(), format!("image:{}", image.manifest_digest));
-        Ok(FromRoot {
+            .map_err(|e| self.step_error(planned, format!("from {from}: {e}")))?;
+        Ok(FromSource {
+            identity: format!("image:{}", image.manifest_digest),
             diff_ids: image.diff_ids,
         })
     }

@@ -2,6 +2,7 @@
 
 mod commit;
 mod copy;
+mod mount_from;
 mod run;
 mod workdir;
 
@@ -35,7 +36,7 @@ impl StageRun<'_, '_> {
         };
         match kind {
             InstructionKind::Run(run) => {
-                let created_by = self.prepare_run(run, &mut inputs);
+                let created_by = self.prepare_run(planned, run, &mut inputs)?;
                 Ok(Prepared {
                     inputs,
                     created_by,

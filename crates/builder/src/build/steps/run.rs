@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use rbuild_parser::ast::{MountType, NetworkMode, Run};
 use rbuild_parser::plan::PlannedInstruction;
-use rbuild_sandbox::{Exit, Mount as SandboxMount, Network, SandboxSpec, Stream};
+use rbuild_sandbox::{Exit, Mount as SandboxMount, Network, RunOutcome, SandboxSpec, Stream};
+
+use super::mount_from::{FromBind, with_from_binds};
 
 use crate::build::error::BuildError;
 use crate::build::events::{BuildEvent, StepId};
@@ -38,7 +40,12 @@ impl StageRun<'_, '_> {
         env
     }
 
-    pub(super) fn prepare_run(&self, run: &Run, inputs: &mut StepInputs) -> String {
+    pub(super) fn prepare_run(
+        &self,
+        planned: &PlannedInstruction,
+        run: &Run,
+        inputs: &mut StepInputs,
+    ) -> Result<String, BuildError> {
         let argv = self.run_argv(run);
         inputs.instruction = format!("RUN {}", serde_json::to_string(&argv).unwrap_or_default());
         for (k, v) in self.config.env() {
@@ -66,6 +73,17 @@ impl StageRun<'_, '_> {
                 .options
                 .insert("mounts".into(), format!("{:?}", run.mounts));
         }
+        // A bind mount from a stage or image: its content is part of the step's input.
+        for (i, m) in run.mounts.iter().enumerate() {
+            if m.mount_type == MountType::Bind
+                && let Some(from) = &m.from
+            {
+                let source = self.resolve_from_source(planned, from)?;
+                inputs
+                    .options
+                    .insert(format!("mount-from-{i}"), source.identity);
+            }
+        }
         // History shows the build args the command saw, like BuildKit: `RUN |1 V=2 cmd`.
         let with_values: Vec<String> = self
             .args
@@ -78,7 +96,7 @@ impl StageRun<'_, '_> {
             shown.extend(with_values);
         }
         shown.extend(argv);
-        format!("RUN {} # buildkit", shown.join(" "))
+        Ok(format!("RUN {} # buildkit", shown.join(" ")))
     }
 
     fn run_argv(&self, run: &Run) -> Vec<String> {
@@ -147,23 +165,45 @@ impl StageRun<'_, '_> {
         }
         let mut secret_env = BTreeMap::new();
         let mut secret_files = SecretFiles(Vec::new());
-        for mount in self.run_mounts(planned, run, &mut secret_env, &mut secret_files)? {
+        let mut from_binds = FromBinds {
+            session: self.session,
+            binds: Vec::new(),
+        };
+        for mount in self.run_mounts(
+            planned,
+            run,
+            &mut secret_env,
+            &mut secret_files,
+            &mut from_binds.binds,
+        )? {
             spec = spec.mount(mount);
         }
         spec = spec.envs(secret_env);
 
-        let mut tail: Vec<u8> = Vec::new();
-        let outcome = spec.run(|stream, data| {
-            tail.extend_from_slice(data);
-            if tail.len() > 2 * OUTPUT_TAIL_BYTES {
-                tail.drain(..tail.len() - OUTPUT_TAIL_BYTES);
-            }
-            self.session.emit(BuildEvent::StepOutput {
-                step: step.clone(),
-                stderr: stream == Stream::Stderr,
-                data: data.to_vec(),
-            });
-        })?;
+        let run_spec = |spec: SandboxSpec| -> Result<(RunOutcome, Vec<u8>), BuildError> {
+            let mut tail: Vec<u8> = Vec::new();
+            let outcome = spec.run(|stream, data| {
+                tail.extend_from_slice(data);
+                if tail.len() > 2 * OUTPUT_TAIL_BYTES {
+                    tail.drain(..tail.len() - OUTPUT_TAIL_BYTES);
+                }
+                self.session.emit(BuildEvent::StepOutput {
+                    step: step.clone(),
+                    stderr: stream == Stream::Stderr,
+                    data: data.to_vec(),
+                });
+            })?;
+            Ok((outcome, tail))
+        };
+        let (outcome, tail) = if from_binds.binds.is_empty() {
+            run_spec(spec)?
+        } else {
+            with_from_binds(&from_binds.binds, |mounts| {
+                run_spec(mounts.into_iter().fold(spec, |spec, m| spec.mount(m)))
+            })
+            .map_err(|e| self.step_error(planned, e.to_string()))??
+        };
+        drop(from_binds);
         if outcome.exit.success() {
             return Ok(());
         }
@@ -197,6 +237,7 @@ impl StageRun<'_, '_> {
         run: &Run,
         env: &mut BTreeMap<String, String>,
         secret_files: &mut SecretFiles,
+        from_binds: &mut Vec<FromBind>,
     ) -> Result<Vec<SandboxMount>, BuildError> {
         let mut out = Vec::new();
         let workdir = self.config.workdir();
@@ -234,11 +275,24 @@ impl StageRun<'_, '_> {
                     out.push(SandboxMount::cache(dir, target_of(&m.target)));
                 }
                 MountType::Bind => {
-                    if m.from.is_some() {
-                        return Err(self.step_error(
-                            planned,
-                            "RUN --mount=type=bind,from=... is not supported yet: copy the files with COPY --from instead",
-                        ));
+                    if let Some(from) = &m.from {
+                        let source = self.resolve_from_source(planned, from)?;
+                        let key = self.session.unique_key("mount-from");
+                        // `rw` gets a writable snapshot whose changes are thrown away.
+                        let mount = if m.read_only {
+                            self.session.snapshots.view(&key, &source.diff_ids)?
+                        } else {
+                            self.session.snapshots.prepare(&key, &source.diff_ids)?
+                        };
+                        from_binds.push(FromBind {
+                            scratch: self.session.scratch_dir(&key),
+                            snapshot_key: key,
+                            mount,
+                            source: m.source.clone().unwrap_or_else(|| "/".into()),
+                            dst: target_of(&m.target),
+                            readonly: m.read_only,
+                        });
+                        continue;
                     }
                     let Some(context) = &self.session.options.context else {
                         return Err(
@@ -345,6 +399,22 @@ impl StageRun<'_, '_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// The snapshots and scratch directories of a step's `from=` bind mounts; removed when the
+/// step ends, whatever happens.
+struct FromBinds<'a, 'o> {
+    session: &'a crate::build::session::Session<'o>,
+    binds: Vec<FromBind>,
+}
+
+impl Drop for FromBinds<'_, '_> {
+    fn drop(&mut self) {
+        for bind in &self.binds {
+            let _ = self.session.snapshots.remove(&bind.snapshot_key);
+            let _ = std::fs::remove_dir(&bind.scratch);
+        }
     }
 }
 
