@@ -1,0 +1,106 @@
+//! `RUN --mount=type=bind,from=<stage|image>`: the stage's or image's file system is
+//! mounted (a read-only view, or a throw-away writable snapshot for `rw`) on a scratch
+//! directory in a private mount namespace of a dedicated thread, and the sandbox is started
+//! from that thread. The sandbox clones its child from the calling thread, so the child
+//! inherits that namespace and can bind the mounted view; the host never sees the mount,
+//! and it disappears with the thread.
+
+use std::path::PathBuf;
+
+use rbuild_sandbox::Mount as SandboxMount;
+use rbuild_snapshotter::{Digest, Mount};
+
+use crate::context::resolve_in_root;
+use crate::mounted::MountedError;
+
+/// A bind mount whose source is inside another stage's or an image's file system.
+pub(crate) struct FromBind {
+    /// The snapshot (view or writable) holding the source; removed after the step.
+    pub snapshot_key: String,
+    pub mount: Mount,
+    /// Where the snapshot is mounted in the private namespace.
+    pub scratch: PathBuf,
+    /// `source=` inside the snapshot.
+    pub source: String,
+    /// Path in the container.
+    pub dst: PathBuf,
+    pub readonly: bool,
+}
+
+/// Why the `from=` sources could not be made visible to the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FromBindError {
+    #[error(transparent)]
+    Mounted(#[from] MountedError),
+    #[error("mount source {path:?}: {message}")]
+    Source { path: String, message: String },
+}
+
+/// Mounts every `from=` source in a private mount namespace and runs `work` there with
+/// the sandbox bind mounts that expose them. `work` must start the sandbox itself (on this
+/// thread), and must not spawn threads that need the mounts.
+pub(crate) fn with_from_binds<T: Send>(
+    binds: &[FromBind],
+    work: impl FnOnce(Vec<SandboxMount>) -> T + Send,
+) -> Result<T, FromBindError> {
+    for bind in binds {
+        std::fs::create_dir_all(&bind.scratch).map_err(|source| MountedError::Scratch {
+            path: bind.scratch.clone(),
+            source,
+        })?;
+    }
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(move || -> Result<T, FromBindError> {
+            // SAFETY: unsharing the mount namespace and fs attributes of this thread only
+            // changes what this thread (and the processes it clones) sees of mounts, cwd and
+            // root; no memory and no other thread is affected.
+            unsafe {
+                rustix::thread::unshare_unsafe(
+                    rustix::thread::UnshareFlags::NEWNS | rustix::thread::UnshareFlags::FS,
+                )
+            }
+            .map_err(|e| MountedError::Unshare(e.into()))?;
+            // Mount events must not propagate back to the host's namespace.
+            rustix::mount::mount_change(
+                "/",
+                rustix::mount::MountPropagationFlags::PRIVATE
+                    | rustix::mount::MountPropagationFlags::REC,
+            )
+            .map_err(|e| MountedError::Unshare(e.into()))?;
+            let mut mounts = Vec::new();
+            for bind in binds {
+                bind.mount
+                    .mount_at(&bind.scratch)
+                    .map_err(MountedError::from)?;
+                let src = resolve_in_root(&bind.scratch, &bind.source, true).map_err(|e| {
+                    FromBindError::Source {
+                        path: bind.source.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+                if std::fs::symlink_metadata(&src).is_err() {
+                    return Err(FromBindError::Source {
+                        path: bind.source.clone(),
+                        message: "not found in the from= stage or image".into(),
+                    });
+                }
+                mounts.push(SandboxMount::Bind {
+                    src,
+                    dst: bind.dst.clone(),
+                    readonly: bind.readonly,
+                });
+            }
+            Ok(work(mounts))
+        });
+        handle
+            .join()
+            .map_err(|_| FromBindError::Mounted(MountedError::Panicked))?
+    })
+}
+
+/// The file system a `from=` names: its layers and the key that identifies its content.
+pub(crate) struct FromSource {
+    pub diff_ids: Vec<Digest>,
+    /// `stage:<key>` or `image:<manifest digest>`, part of the step's cache key.
+    pub identity: String,
+}
