@@ -12,7 +12,7 @@ use rbuild_builder::request::{
 use rbuild_oci::output::{OutputKind, OutputSpec};
 use rbuild_parser::plan::BuildArgs;
 
-use super::progress::{Progress, ProgressMode};
+use super::progress::{Progress, ProgressMode, Terminal};
 
 #[derive(clap::Args)]
 pub struct BuildCommandArgs {
@@ -161,7 +161,7 @@ pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Re
         });
     }
 
-    let mode = ProgressMode::choose(&args.progress, args.quiet)?;
+    let mode = ProgressMode::choose(&args.progress, args.quiet, Terminal::detect())?;
     let progress = Progress::new(mode);
     let sink = progress.sink();
     options = options.on_event(move |event| sink(event));
@@ -169,7 +169,7 @@ pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Re
     let outcome = match build(&options) {
         Ok(outcome) => outcome,
         Err(err) => {
-            progress.finish();
+            progress.fail();
             eprintln!("ERROR: {err}");
             return Ok(1);
         }

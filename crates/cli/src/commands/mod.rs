@@ -8,6 +8,7 @@ pub mod debug;
 pub mod images;
 pub mod outline;
 pub mod progress;
+pub mod progress_tty;
 pub mod prune;
 pub mod registry;
 pub mod run;

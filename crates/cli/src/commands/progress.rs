@@ -1,5 +1,6 @@
-//! Build progress for people and tools: plain numbered lines (BuildKit's `--progress=plain`
-//! shape, with the reason for every cache miss), raw JSON events, or nothing (`-q`).
+//! Build progress for people and tools: a live terminal display (see [`super::progress_tty`]),
+//! plain numbered lines (BuildKit's `--progress=plain` shape, with the reason for every cache
+//! miss), raw JSON events, or nothing (`-q`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -7,22 +8,56 @@ use std::sync::{Arc, Mutex};
 
 use rbuild_builder::build::{BuildEvent, StepId};
 
+use super::progress_tty::TtyDisplay;
+
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
+    /// Live lines redrawn in a terminal.
+    Tty,
     Plain,
     RawJson,
     Quiet,
 }
 
+/// What matters about where progress goes (standard error), for `--progress=auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terminal {
+    /// Standard error is a terminal.
+    pub is_tty: bool,
+    /// `TERM=dumb`: a terminal that cannot move the cursor.
+    pub dumb: bool,
+    /// `CI` is set: logs are kept, so every line should stay.
+    pub ci: bool,
+}
+
+impl Terminal {
+    /// Standard error of this process and its environment.
+    pub fn detect() -> Terminal {
+        use std::io::IsTerminal;
+        Terminal {
+            is_tty: std::io::stderr().is_terminal(),
+            dumb: std::env::var("TERM").is_ok_and(|t| t == "dumb"),
+            ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty()),
+        }
+    }
+
+    fn can_redraw(self) -> bool {
+        self.is_tty && !self.dumb
+    }
+}
+
 impl ProgressMode {
-    /// `--progress` and `-q`. `auto` and `tty` print plain lines: every line is kept, so
-    /// the full log of every step is always there.
-    pub fn choose(flag: &str, quiet: bool) -> anyhow::Result<ProgressMode> {
+    /// `--progress` and `-q`. `auto` draws live lines in a terminal and plain lines in CI, in
+    /// a pipe or a file; `tty` asks for live lines, and falls back to plain lines where they
+    /// cannot be drawn (not a terminal, or `TERM=dumb`) so no output is lost.
+    pub fn choose(flag: &str, quiet: bool, terminal: Terminal) -> anyhow::Result<ProgressMode> {
         if quiet {
             return Ok(ProgressMode::Quiet);
         }
         match flag {
+            "auto" if terminal.can_redraw() && !terminal.ci => Ok(ProgressMode::Tty),
+            "tty" if terminal.can_redraw() => Ok(ProgressMode::Tty),
             "auto" | "tty" | "plain" => Ok(ProgressMode::Plain),
             "rawjson" => Ok(ProgressMode::RawJson),
             other => anyhow::bail!("--progress {other}: expected auto, tty, plain or rawjson"),
@@ -44,6 +79,7 @@ struct State {
 pub struct Progress {
     mode: ProgressMode,
     state: Arc<Mutex<State>>,
+    tty: Option<Arc<TtyDisplay>>,
 }
 
 impl Progress {
@@ -56,6 +92,7 @@ impl Progress {
         Progress {
             mode,
             state: Arc::new(Mutex::new(state)),
+            tty: (mode == ProgressMode::Tty).then(|| Arc::new(TtyDisplay::new())),
         }
     }
 
@@ -66,12 +103,26 @@ impl Progress {
     }
 
     pub fn note(&self, text: &str) {
-        if self.mode == ProgressMode::Plain {
-            eprintln!("#0 {text}");
+        match (&self.tty, self.mode) {
+            (Some(tty), _) => tty.println(text),
+            (None, ProgressMode::Plain) => eprintln!("#0 {text}"),
+            (None, _) => {}
         }
     }
 
+    /// The build failed: ends the display, printing the complete output of the steps that
+    /// were running (the terminal display showed only their last line).
+    pub fn fail(&self) {
+        if let Some(tty) = &self.tty {
+            tty.finish(true);
+        }
+        self.finish();
+    }
+
     pub fn finish(&self) {
+        if let Some(tty) = &self.tty {
+            tty.finish(false);
+        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let partial: Vec<(usize, Vec<u8>)> = state.partial.drain().collect();
         let elapsed = state
@@ -104,6 +155,11 @@ impl Progress {
             ProgressMode::Quiet => {}
             ProgressMode::RawJson => println!("{}", raw_json(event)),
             ProgressMode::Plain => self.plain(event),
+            ProgressMode::Tty => {
+                if let Some(tty) = &self.tty {
+                    tty.event(event);
+                }
+            }
         }
     }
 
@@ -210,5 +266,68 @@ fn raw_json(event: &BuildEvent) -> serde_json::Value {
         BuildEvent::ImageWritten { id, manifest, tags } => {
             json!({"event": "image_written", "id": id, "manifest": manifest, "tags": tags})
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ProgressMode, Terminal};
+
+    const TTY: Terminal = Terminal {
+        is_tty: true,
+        dumb: false,
+        ci: false,
+    };
+    const PIPE: Terminal = Terminal {
+        is_tty: false,
+        dumb: false,
+        ci: false,
+    };
+
+    fn choose(flag: &str, quiet: bool, terminal: Terminal) -> ProgressMode {
+        ProgressMode::choose(flag, quiet, terminal).unwrap()
+    }
+
+    #[test]
+    fn auto_draws_live_lines_only_in_a_capable_terminal_outside_ci() {
+        assert_eq!(choose("auto", false, TTY), ProgressMode::Tty);
+        assert_eq!(choose("auto", false, PIPE), ProgressMode::Plain);
+        let dumb = Terminal { dumb: true, ..TTY };
+        assert_eq!(choose("auto", false, dumb), ProgressMode::Plain);
+        let ci = Terminal { ci: true, ..TTY };
+        assert_eq!(choose("auto", false, ci), ProgressMode::Plain);
+    }
+
+    #[test]
+    fn tty_is_honoured_where_it_can_be_drawn_even_in_ci() {
+        assert_eq!(choose("tty", false, TTY), ProgressMode::Tty);
+        assert_eq!(
+            choose("tty", false, Terminal { ci: true, ..TTY }),
+            ProgressMode::Tty
+        );
+        assert_eq!(choose("tty", false, PIPE), ProgressMode::Plain);
+        assert_eq!(
+            choose("tty", false, Terminal { dumb: true, ..TTY }),
+            ProgressMode::Plain
+        );
+    }
+
+    #[test]
+    fn explicit_modes_and_quiet_do_not_depend_on_the_terminal() {
+        for terminal in [TTY, PIPE] {
+            assert_eq!(choose("plain", false, terminal), ProgressMode::Plain);
+            assert_eq!(choose("rawjson", false, terminal), ProgressMode::RawJson);
+            assert_eq!(choose("auto", true, terminal), ProgressMode::Quiet);
+            assert_eq!(choose("tty", true, terminal), ProgressMode::Quiet);
+        }
+    }
+
+    #[test]
+    fn unknown_modes_are_refused_with_the_choices() {
+        let err = ProgressMode::choose("fancy", false, TTY)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--progress fancy"), "{err}");
+        assert!(err.contains("auto, tty, plain or rawjson"), "{err}");
     }
 }
