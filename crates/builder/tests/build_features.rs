@@ -422,3 +422,49 @@ fn run_mount_bind_from_a_stage_or_image_is_visible_and_keyed_by_its_source() {
         .to_string();
     assert!(message.contains("/nope"), "{message}");
 }
+
+#[test]
+fn onbuild_triggers_of_a_base_image_run_first_in_the_child() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let parent = context(
+        "FROM busybox\nENV DIR=/app\nONBUILD COPY app.txt $DIR/\nONBUILD RUN echo built-$(cat $DIR/app.txt) > $DIR/built\n",
+        &[],
+    );
+    let parent = store
+        .build(BuildOptions::new(parent.path()).tag("onbuild-parent"))
+        .unwrap();
+    let triggers = parent.config.config.clone().unwrap().on_build.unwrap();
+    assert_eq!(triggers.len(), 2, "{triggers:?}");
+
+    let child = context(
+        "FROM onbuild-parent\nRUN cat /app/built > /child\n",
+        &[("app.txt", "from-child")],
+    );
+    let (outcome, events) = store.build_events(BuildOptions::new(child.path()));
+    let outcome = outcome.unwrap();
+    let (ran, _) = step_summary(&events);
+    assert_eq!(ran.len(), 3, "both triggers, then the child's RUN: {ran:?}");
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "app/app.txt"), "from-child");
+    assert_eq!(read(fs.path(), "child"), "built-from-child\n");
+    let config = outcome.config.config.clone().unwrap();
+    assert!(
+        config.on_build.as_ref().is_none_or(|t| t.is_empty()),
+        "the child image carries no triggers: {:?}",
+        config.on_build
+    );
+
+    // In a context without the file, the trigger fails with a message naming it.
+    let without = context("FROM onbuild-parent\n", &[]);
+    let message = store
+        .build(BuildOptions::new(without.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("app.txt"),
+        "a trigger's failure names its source: {message}"
+    );
+}

@@ -66,13 +66,15 @@ pub(crate) struct StepOutput {
 
 impl<'s, 'o> StageRun<'s, 'o> {
     pub fn run(mut self) -> Result<StageResult, BuildError> {
-        let total = self.stage.instructions.len();
-        // Triggers of the base image's ONBUILD ran when this stage was created; the image
-        // this stage produces does not carry them on.
+        // A base image's ONBUILD triggers run first (a base stage's come from the planner);
+        // the image this stage produces does not carry them on.
+        let mut instructions = self.base_image_triggers()?;
+        instructions.extend(self.stage.instructions.iter().cloned());
+        let total = instructions.len();
         if let Some(c) = self.config.image.config.as_mut() {
             c.on_build = None;
         }
-        for (i, planned) in self.stage.instructions.iter().enumerate() {
+        for (i, planned) in instructions.iter().enumerate() {
             let step = self.step_id(i, total, planned);
             self.session
                 .emit(BuildEvent::StepStarted { step: step.clone() });

@@ -3,6 +3,7 @@
 mod commit;
 mod copy;
 mod mount_from;
+mod onbuild;
 mod run;
 mod workdir;
 
