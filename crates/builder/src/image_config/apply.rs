@@ -130,7 +130,8 @@ pub fn join_workdir(current: &str, arg: &str) -> String {
 
 /// Applies a metadata instruction (already expanded) and returns its history entry.
 /// `RUN`, `COPY`, `ADD` and `FROM` change the filesystem and are the executor's job: for
-/// them this returns `Ok(None)`. `WORKDIR` updates the config here; the executor also
+/// them this returns `Ok(None)`; so does `ONBUILD`, which BuildKit keeps out of the
+/// history. `WORKDIR` updates the config here; the executor also
 /// creates the directory.
 pub fn apply_instruction(
     stage: &mut StageConfig,
@@ -237,8 +238,9 @@ pub fn apply_instruction(
                 .container()
                 .on_build
                 .get_or_insert_with(Vec::new)
-                .push(text.clone());
-            meta(format!("ONBUILD {text}"))
+                .push(text);
+            // BuildKit records a trigger in the config only: ONBUILD adds no history entry.
+            Ok(None)
         }
         InstructionKind::Stopsignal(sig) => {
             stage.container().stop_signal = Some(sig.clone());
@@ -367,6 +369,19 @@ mod tests {
 
     fn apply(stage: &mut StageConfig, kind: InstructionKind) -> String {
         apply_instruction(stage, &kind).unwrap().unwrap().created_by
+    }
+
+    #[test]
+    fn onbuild_sets_a_trigger_and_adds_no_history() {
+        let dockerfile =
+            rbuild_parser::parse_dockerfile("FROM x\nONBUILD RUN echo hi\n", None).unwrap();
+        let mut stage = StageConfig::new(ImageConfig::default());
+        let change = apply_instruction(&mut stage, &dockerfile.instructions[1].kind).unwrap();
+        assert_eq!(change, None);
+        assert_eq!(
+            stage.image.config.unwrap().on_build,
+            Some(vec!["RUN echo hi".to_string()])
+        );
     }
 
     #[test]
