@@ -468,3 +468,92 @@ fn onbuild_triggers_of_a_base_image_run_first_in_the_child() {
         "a trigger's failure names its source: {message}"
     );
 }
+
+#[test]
+fn build_contexts_replace_stages_images_and_load_oci_layouts() {
+    if !can_run() {
+        return;
+    }
+    use rbuild_builder::request::NamedContext;
+    let store = TestStore::new();
+
+    // A directory context wins over the stage of the same name, for COPY --from.
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::write(shared.path().join("data.txt"), "from the named context").unwrap();
+    let ctx = context(
+        "FROM busybox AS shared\nRUN echo from-the-stage > /data.txt\nFROM busybox\nCOPY --from=shared data.txt /data.txt\n",
+        &[],
+    );
+    let options = || {
+        BuildOptions::new(ctx.path()).named_context(
+            "shared",
+            NamedContext::Directory(shared.path().to_path_buf()),
+        )
+    };
+    let outcome = store.build(options()).unwrap();
+    assert_eq!(
+        read(store.rootfs(&outcome).path(), "data.txt"),
+        "from the named context"
+    );
+    // Its content keys the COPY: a change misses it.
+    std::fs::write(shared.path().join("data.txt"), "changed").unwrap();
+    let (changed, events) = store.build_events(options());
+    assert_eq!(
+        step_summary(&events).0,
+        ["COPY --from=shared data.txt /data.txt"]
+    );
+    assert_eq!(
+        read(store.rootfs(&changed.unwrap()).path(), "data.txt"),
+        "changed"
+    );
+
+    // docker-image:// replaces FROM NAME and COPY --from=NAME.
+    let ctx = context(
+        "FROM base\nCOPY --from=tools /etc/group /copied-group\nRUN test -x /bin/busybox\n",
+        &[],
+    );
+    let outcome = store
+        .build(
+            BuildOptions::new(ctx.path())
+                .named_context("base", NamedContext::Image("busybox".into()))
+                .named_context("tools", NamedContext::Image("busybox:latest".into())),
+        )
+        .unwrap();
+    assert!(read(store.rootfs(&outcome).path(), "copied-group").contains("staff"));
+
+    // oci-layout:// loads the image from the layout into the (other) store first.
+    let marked = context("FROM busybox\nRUN echo layout > /marker\n", &[]);
+    let marked = store.build(BuildOptions::new(marked.path())).unwrap();
+    let layout = tempfile::tempdir().unwrap();
+    let dest = layout.path().join("oci");
+    let spec = rbuild_oci::output::OutputSpec::parse(&format!(
+        "type=oci,dest={},tar=false",
+        dest.display()
+    ))
+    .unwrap();
+    rbuild_builder::build::export_outputs(&store.images(), &marked.manifest_digest, &[spec])
+        .unwrap();
+    let other = TestStore::new();
+    let ctx = context("FROM app\nRUN cat /marker > /seen\n", &[]);
+    let outcome = other
+        .build(BuildOptions::new(ctx.path()).named_context(
+            "app",
+            NamedContext::OciLayout {
+                path: dest.clone(),
+                reference: "latest".into(),
+            },
+        ))
+        .unwrap();
+    assert_eq!(read(other.rootfs(&outcome).path(), "seen"), "layout\n");
+    let message = other
+        .build(BuildOptions::new(ctx.path()).named_context(
+            "app",
+            NamedContext::OciLayout {
+                path: dest,
+                reference: "no-such-tag".into(),
+            },
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("no-such-tag"), "{message}");
+}

@@ -1,5 +1,8 @@
-//! Base images: found in the local store, or pulled (through the configured mirrors), and
-//! their layers unpacked once into the shared layer store.
+//! Base images: a `--build-context` of that name (an image reference or an OCI layout),
+//! else found in the local store, or pulled (through the configured mirrors); their layers
+//! are unpacked once into the shared layer store.
+
+use std::path::Path;
 
 use rbuild_oci::model::{Descriptor, ImageConfig};
 use rbuild_oci::{Reference, StoredImage};
@@ -8,6 +11,7 @@ use rbuild_snapshotter::{Digest, StoreError};
 use super::error::BuildError;
 use super::events::BuildEvent;
 use super::session::Session;
+use crate::request::NamedContext;
 
 /// A base image ready to build on.
 #[derive(Debug, Clone)]
@@ -24,6 +28,93 @@ impl Session<'_> {
     /// Finds `reference` locally or pulls it (always pulls when `--pull` was given), and
     /// unpacks its layers.
     pub fn base_image(&self, reference: &str) -> Result<BaseImage, BuildError> {
+        // A `--build-context` of that name wins over the store and the registry.
+        if let Some(named) = self.named_context(reference) {
+            return match named {
+                NamedContext::Image(target) => self.stored_or_pulled(target),
+                NamedContext::OciLayout { path, reference } => {
+                    self.oci_layout_image(path, reference)
+                }
+                NamedContext::Directory(dir) => Err(BuildError::Request(format!(
+                    "--build-context {reference}={}: a directory can be used by COPY --from={reference}, not as an image (use docker-image:// or oci-layout://)",
+                    dir.display()
+                ))),
+            };
+        }
+        self.stored_or_pulled(reference)
+    }
+
+    /// The `--build-context` named `name`: the name as written, or the same normalised
+    /// image reference (`alpine` and `docker.io/library/alpine:latest` are one name).
+    pub fn named_context(&self, name: &str) -> Option<&NamedContext> {
+        let normalized = |n: &str| Reference::parse(n).ok().map(|r| r.to_string());
+        let wanted = normalized(name);
+        self.options
+            .named_contexts
+            .iter()
+            .find(|(n, _)| n == name || (wanted.is_some() && normalized(n) == wanted))
+            .map(|(_, context)| context)
+    }
+
+    /// The image tagged `reference` (a tag, or `sha256:...` digest) in an OCI layout
+    /// directory, loaded into the store first.
+    fn oci_layout_image(&self, layout: &Path, reference: &str) -> Result<BaseImage, BuildError> {
+        let fail = |message: String| {
+            BuildError::Request(format!(
+                "--build-context oci-layout://{}:{reference}: {message}",
+                layout.display()
+            ))
+        };
+        let index_path = layout.join("index.json");
+        let index: serde_json::Value = std::fs::read(&index_path)
+            .map_err(|e| fail(format!("cannot read {}: {e}", index_path.display())))
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| fail(e.to_string())))?;
+        let entries = index
+            .get("manifests")
+            .and_then(|m| m.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let text = |entry: &serde_json::Value, pointer: &str| {
+            entry
+                .pointer(pointer)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let matches = |entry: &serde_json::Value| {
+            if reference.starts_with("sha256:") {
+                return text(entry, "/digest").as_deref() == Some(reference);
+            }
+            text(entry, "/annotations/org.opencontainers.image.ref.name")
+                .is_some_and(|name| name == reference || name.ends_with(&format!(":{reference}")))
+        };
+        let chosen = match entries.iter().find(|e| matches(e)) {
+            Some(entry) => entry.clone(),
+            // An untagged single-image layout is what `latest` means.
+            None if entries.len() == 1 && reference == "latest" => entries[0].clone(),
+            None => {
+                return Err(fail(format!(
+                    "no image with that tag or digest in {}",
+                    index_path.display()
+                )));
+            }
+        };
+        let loaded =
+            rbuild_oci::import::load_path(&self.images, layout).map_err(|e| fail(e.to_string()))?;
+        let wanted = text(&chosen, "/digest");
+        let image = match loaded
+            .iter()
+            .find(|l| Some(l.manifest_digest.to_string()) == wanted)
+        {
+            Some(image) => image,
+            None if loaded.len() == 1 => &loaded[0],
+            None => return Err(fail("the layout's index points at a multi-platform image among several; give its platform manifest's digest".into())),
+        };
+        let stored = self.images.image(&image.manifest_digest)?;
+        unpack_image(&self.images, &self.snapshots, &stored)
+    }
+
+    /// An image from the local store, or pulled.
+    fn stored_or_pulled(&self, reference: &str) -> Result<BaseImage, BuildError> {
         let parsed = Reference::parse(reference).map_err(|e| BuildError::Request(e.to_string()))?;
         self.emit(BuildEvent::ResolvingImage {
             reference: reference.to_string(),

@@ -22,6 +22,7 @@ use crate::context::{
 use crate::copy::{CopyOptions, destination_kind};
 use crate::image_config::join_workdir;
 use crate::mounted::with_mounted;
+use crate::request::NamedContext;
 use crate::users::resolve_chown;
 
 /// One source of a COPY, resolved as far as it can be before the snapshot is mounted.
@@ -87,9 +88,34 @@ impl StageRun<'_, '_> {
         let mut scratch = None;
         let mut downloads = Vec::new();
         let mut sources = Vec::new();
-        let from = match &fc.from {
-            Some(from) => Some(self.resolve_from(planned, from, inputs)?),
-            None => None,
+        // `--from=NAME` of a directory `--build-context` reads it like the build context.
+        let named_dir = match fc.from.as_deref().map(|f| self.session.named_context(f)) {
+            Some(Some(NamedContext::Directory(dir))) => Some(dir.clone()),
+            _ => None,
+        };
+        let from = match (&fc.from, &named_dir) {
+            (Some(from), None) => Some(self.resolve_from(planned, from, inputs)?),
+            _ => None,
+        };
+        if let (Some(name), Some(dir)) = (&fc.from, &named_dir) {
+            inputs
+                .options
+                .insert("from".into(), format!("context:{name}"));
+            if !dir.is_dir() {
+                return Err(self.step_error(
+                    planned,
+                    format!(
+                        "--build-context {name}={} is not a directory",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+        let no_ignore = IgnoreRules::none();
+        let ignore = if named_dir.is_some() {
+            &no_ignore
+        } else {
+            &self.session.ignore
         };
         for src in &fc.sources {
             if let Some(doc) = heredoc_for(fc, src) {
@@ -154,7 +180,7 @@ impl StageRun<'_, '_> {
                 });
                 continue;
             }
-            let Some(context) = &self.session.options.context else {
+            let Some(context) = named_dir.as_ref().or(self.session.options.context.as_ref()) else {
                 return Err(self.step_error(
                     planned,
                     format!("{verb} {src}: this build has no context (it was read from standard input); give a context directory"),
@@ -170,7 +196,7 @@ impl StageRun<'_, '_> {
             let mut source_inputs = SourceInputs::default();
             let mut combined = Vec::new();
             for rel in matches {
-                if rel != "." && self.session.ignore.is_excluded(&rel) {
+                if rel != "." && ignore.is_excluded(&rel) {
                     return Err(self.step_error(
                         planned,
                         format!("{rel:?} is excluded by .dockerignore, so {verb} cannot use it (remove it from .dockerignore or add an exception `!{rel}`)"),
@@ -183,7 +209,7 @@ impl StageRun<'_, '_> {
                         self.step_error(planned, format!("{rel:?} not found in the build context"))
                     );
                 }
-                let mut entries = walk_source(&rel, &host, &self.session.ignore)
+                let mut entries = walk_source(&rel, &host, ignore)
                     .map_err(|e| self.step_error(planned, e.to_string()))?;
                 if !exclude_rules.is_empty() {
                     let prefix = format!("{rel}/");
@@ -260,8 +286,12 @@ impl StageRun<'_, '_> {
         from: &str,
     ) -> Result<FromSource, BuildError> {
         let lower = from.to_ascii_lowercase();
+        // A `--build-context` of that name wins over a stage of that name (as in buildx).
+        let named = self.session.named_context(from).is_some();
         let stage = self.graph.stages.iter().find(|s| {
-            s.name.as_deref() == Some(lower.as_str()) || from.parse::<usize>().ok() == Some(s.index)
+            !named
+                && (s.name.as_deref() == Some(lower.as_str())
+                    || from.parse::<usize>().ok() == Some(s.index))
         });
         if let Some(stage) = stage {
             let Some(result) = self.finished.get(&stage.index) else {
