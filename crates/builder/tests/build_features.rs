@@ -521,6 +521,19 @@ fn build_contexts_replace_stages_images_and_load_oci_layouts() {
         .unwrap();
     assert!(read(store.rootfs(&outcome).path(), "copied-group").contains("staff"));
 
+    // A named context also replaces a stage of that name used as a base.
+    let ctx = context(
+        "FROM busybox AS base\nRUN echo stage > /which\nFROM base\nRUN (cat /which || echo replaced) > /seen\n",
+        &[],
+    );
+    let outcome = store
+        .build(
+            BuildOptions::new(ctx.path())
+                .named_context("base", NamedContext::Image("busybox".into())),
+        )
+        .unwrap();
+    assert_eq!(read(store.rootfs(&outcome).path(), "seen"), "replaced\n");
+
     // oci-layout:// loads the image from the layout into the (other) store first.
     let marked = context("FROM busybox\nRUN echo layout > /marker\n", &[]);
     let marked = store.build(BuildOptions::new(marked.path())).unwrap();

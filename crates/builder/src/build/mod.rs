@@ -142,6 +142,22 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                     base.manifest_digest.to_string(),
                 )
             }
+            // A `--build-context` named like the stage replaces it as a base (buildx).
+            BaseRef::Stage { index }
+                if graph
+                    .stage(*index)
+                    .and_then(|s| s.name.as_deref())
+                    .is_some_and(|n| session.named_context(n).is_some()) =>
+            {
+                let name = graph.stage(*index).and_then(|s| s.name.clone());
+                let base = session.base_image(name.as_deref().unwrap_or_default())?;
+                (
+                    base.config,
+                    base.layers,
+                    base.diff_ids,
+                    base.manifest_digest.to_string(),
+                )
+            }
             BaseRef::Stage { index } => {
                 let parent = done.get(index).ok_or_else(|| {
                     BuildError::Request(format!("stage {index} was not built before its child"))
