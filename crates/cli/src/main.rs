@@ -1,6 +1,7 @@
 //! The `rbuild` command: a thin layer over the rbuild libraries.
 
 mod commands;
+mod rootless;
 
 use clap::{Parser, Subcommand};
 
@@ -81,8 +82,28 @@ fn implicit_build(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> 
     args
 }
 
+/// The `--root DIR` / `--root=DIR` global flag, read before clap parses (rootless
+/// operation must decide the store before re-executing).
+fn root_flag(args: &[std::ffi::OsString]) -> Option<std::path::PathBuf> {
+    let mut iter = args.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        if text == "--root" {
+            return iter.next().map(std::path::PathBuf::from);
+        }
+        if let Some(value) = text.strip_prefix("--root=") {
+            return Some(value.into());
+        }
+    }
+    None
+}
+
 fn main() {
-    let cli = Cli::parse_from(implicit_build(std::env::args_os().collect()));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(code) = rootless::reexec_if_needed(&args, root_flag(&args).as_deref()) {
+        std::process::exit(code);
+    }
+    let cli = Cli::parse_from(implicit_build(args));
     let result = match cli.command {
         Command::Build(args) => commands::build::run(*args, cli.root.as_deref()),
         Command::Run(args) => commands::run::run(args, cli.root.as_deref()),

@@ -182,6 +182,19 @@ pub(crate) fn find_range(text: &str, uid: u32, name: Option<&str>) -> Option<IdR
     })
 }
 
+/// Maps the user namespace of the process `pid` (which must be waiting, unmapped, in a
+/// new user namespace) for the calling non-root user: the caller becomes root inside, and
+/// the subordinate ranges of /etc/subuid and /etc/subgid (through newuidmap/newgidmap)
+/// cover ids 1 and up when available. Returns true when full ranges were mapped (image
+/// users can be switched to); false when only the caller's own ids are mapped.
+///
+/// This is what a rootless program uses to re-execute itself inside a user namespace, so
+/// that everything it does afterwards (mounts, the sandbox) runs as root of that namespace.
+pub fn map_current_user_into(pid: i32) -> Result<bool, SandboxError> {
+    let mapping = IdMapping::for_current_user();
+    Ok(mapping.apply(pid)? == SYNC_RANGES)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

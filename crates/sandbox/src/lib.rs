@@ -56,6 +56,7 @@ mod spec;
 mod stubs;
 
 pub use error::{Result, SandboxError, SetupStep};
+pub use idmap::map_current_user_into;
 pub use outcome::{CollectedOutput, Exit, RunOutcome, Stream};
 pub use spec::{
     CancelToken, DEFAULT_HOSTNAME, DEFAULT_PATH, IdOrName, Mount, Network, OverlayRoot, RootFs,
