@@ -178,6 +178,7 @@ fn errors_have_messages_and_exit_codes() {
     let err = assert_failure(&out, 1, "unknown instruction");
     assert!(err.contains("unknown instruction: RUNN"), "{err}");
     assert!(err.contains("did you mean RUN?"), "{err}");
+    assert!(!err.contains("ERROR: error:"), "one heading: {err}");
 
     let file = ctx.path().join("fail.Dockerfile");
     let out = store.rbuild(&["build", "--progress=plain", "-f", &path_str(&file), &dir]);

@@ -104,6 +104,17 @@ fn sigkill_during_run_then_rebuild_succeeds_with_an_intact_store() {
 
     let images = store.rbuild(&["images"]);
     assert_success(&images, "images after the kill");
+    // What the killed build left (temporary files, an unfinished layer) can be pruned, and
+    // the cache still hits afterwards.
+    assert_success(&store.rbuild(&["prune"]), "prune after the kill");
+    let again = store.rbuild(&["build", "--progress=plain", &dir]);
+    assert_success(&again, "rebuild after prune");
+    assert_eq!(
+        stderr(&again).matches("CACHED").count(),
+        3,
+        "{}",
+        stderr(&again)
+    );
     let run = store.rbuild(&["run", "--rm", "recovered", "cat", "/cached"]);
     assert_eq!(support::stdout(&run), "cached-step\n", "{}", stderr(&run));
     let mounts = mounts_mentioning(store.root());

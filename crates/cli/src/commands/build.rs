@@ -170,7 +170,9 @@ pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Re
         Ok(outcome) => outcome,
         Err(err) => {
             progress.fail();
-            eprintln!("ERROR: {err}");
+            // Dockerfile syntax errors arrive rendered with their own `error:` heading.
+            let text = err.to_string();
+            eprintln!("ERROR: {}", text.strip_prefix("error: ").unwrap_or(&text));
             return Ok(1);
         }
     };

@@ -104,7 +104,7 @@ impl Progress {
 
     pub fn note(&self, text: &str) {
         match (&self.tty, self.mode) {
-            (Some(tty), _) => tty.println(text),
+            (Some(tty), _) => tty.closing_line(text),
             (None, ProgressMode::Plain) => eprintln!("#0 {text}"),
             (None, _) => {}
         }

@@ -22,6 +22,9 @@ struct StepView {
 pub struct TtyDisplay {
     multi: MultiProgress,
     steps: Mutex<HashMap<(String, usize), StepView>>,
+    /// Lines about the whole build (image written, outputs exported), printed under the
+    /// steps' summary lines when the display ends rather than above the live area.
+    closing: Mutex<Vec<String>>,
 }
 
 const RUNNING: &str = "{spinner:.cyan} [{prefix}] {wide_msg} {elapsed:>4}";
@@ -51,12 +54,19 @@ impl TtyDisplay {
         TtyDisplay {
             multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             steps: Mutex::new(HashMap::new()),
+            closing: Mutex::new(Vec::new()),
         }
     }
 
     /// A line above the live area (kept on screen).
     pub fn println(&self, text: &str) {
         let _ = self.multi.println(text);
+    }
+
+    /// A line printed after the steps when the display ends.
+    pub fn closing_line(&self, text: &str) {
+        let mut closing = self.closing.lock().unwrap_or_else(|p| p.into_inner());
+        closing.push(text.to_string());
     }
 
     pub fn event(&self, event: &BuildEvent) {
@@ -108,7 +118,7 @@ impl TtyDisplay {
                 } else {
                     format!(" naming {}", tags.join(", "))
                 };
-                self.println(&format!("writing image {id}{names} done"));
+                self.closing_line(&format!("writing image {id}{names} done"));
             }
         }
     }
@@ -140,6 +150,11 @@ impl TtyDisplay {
             } else {
                 view.bar.finish_with_message(view.text.clone());
             }
+        }
+        drop(steps);
+        let closing = std::mem::take(&mut *self.closing.lock().unwrap_or_else(|p| p.into_inner()));
+        for line in closing {
+            eprintln!("{line}");
         }
     }
 }
