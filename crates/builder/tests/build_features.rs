@@ -570,3 +570,45 @@ fn build_contexts_replace_stages_images_and_load_oci_layouts() {
         .to_string();
     assert!(message.contains("no-such-tag"), "{message}");
 }
+
+#[test]
+fn run_bind_mounts_of_directories_are_keyed_by_content_and_rw_never_writes_the_host() {
+    if !can_run() {
+        return;
+    }
+    use rbuild_builder::request::NamedContext;
+    let store = TestStore::new();
+    let extra = tempfile::tempdir().unwrap();
+    std::fs::write(extra.path().join("f"), "extra-1").unwrap();
+    let ctx = context(
+        "FROM busybox\n\
+         RUN --mount=type=bind,source=data.txt,target=/d cat /d > /seen\n\
+         RUN --mount=type=bind,target=/ctx,rw echo x > /ctx/written && cat /ctx/written > /rw\n\
+         RUN --mount=type=bind,from=extra,target=/e cat /e/f > /extra\n",
+        &[("data.txt", "data-1")],
+    );
+    let options = || {
+        BuildOptions::new(ctx.path())
+            .named_context("extra", NamedContext::Directory(extra.path().to_path_buf()))
+    };
+    let outcome = store.build(options()).unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "seen"), "data-1");
+    assert_eq!(read(fs.path(), "rw"), "x\n");
+    assert_eq!(read(fs.path(), "extra"), "extra-1");
+    assert!(
+        !ctx.path().join("written").exists(),
+        "an rw bind's writes are discarded, never written into the context"
+    );
+
+    let (_, events) = store.build_events(options());
+    assert!(step_summary(&events).0.is_empty());
+    // The mounted file's content is part of the key.
+    std::fs::write(ctx.path().join("data.txt"), "data-2").unwrap();
+    std::fs::write(extra.path().join("f"), "extra-2").unwrap();
+    let (changed, events) = store.build_events(options());
+    assert_eq!(step_summary(&events).0.len(), 3);
+    let fs = store.rootfs(&changed.unwrap());
+    assert_eq!(read(fs.path(), "seen"), "data-2");
+    assert_eq!(read(fs.path(), "extra"), "extra-2");
+}

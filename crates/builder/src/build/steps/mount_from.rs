@@ -4,6 +4,10 @@
 //! from that thread. The sandbox clones its child from the calling thread, so the child
 //! inherits that namespace and can bind the mounted view; the host never sees the mount,
 //! and it disappears with the thread.
+//!
+//! A writable (`rw`) bind of a host directory (the context, or a directory
+//! `--build-context`) goes through the same path: an overlay with the directory as its
+//! lower layer, so what the command writes is thrown away and never reaches the host.
 
 use std::path::PathBuf;
 
@@ -15,8 +19,12 @@ use crate::mounted::MountedError;
 
 /// A bind mount whose source is inside another stage's or an image's file system.
 pub(crate) struct FromBind {
-    /// The snapshot (view or writable) holding the source; removed after the step.
-    pub snapshot_key: String,
+    /// The snapshot (view or writable) holding the source; removed after the step. None
+    /// for a host directory seen through a throw-away overlay.
+    pub snapshot_key: Option<String>,
+    /// The overlay's upper and work directories for a host directory; removed after the
+    /// step (with whatever the command wrote).
+    pub throwaway: Option<tempfile::TempDir>,
     pub mount: Mount,
     /// Where the snapshot is mounted in the private namespace.
     pub scratch: PathBuf,

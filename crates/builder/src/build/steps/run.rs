@@ -8,7 +8,11 @@ use rbuild_parser::ast::{MountType, NetworkMode, Run};
 use rbuild_parser::plan::PlannedInstruction;
 use rbuild_sandbox::{Exit, Mount as SandboxMount, Network, RunOutcome, SandboxSpec, Stream};
 
+use rbuild_snapshotter::Mount;
+
 use super::mount_from::{FromBind, with_from_binds};
+use crate::context::IgnoreRules;
+use crate::request::NamedContext;
 
 use crate::build::error::BuildError;
 use crate::build::events::{BuildEvent, StepId};
@@ -73,16 +77,23 @@ impl StageRun<'_, '_> {
                 .options
                 .insert("mounts".into(), format!("{:?}", run.mounts));
         }
-        // A bind mount from a stage or image: its content is part of the step's input.
+        // What a bind mount shows is part of the step's input: a stage's or image's
+        // identity, or the content of the directory (context or named) it comes from.
         for (i, m) in run.mounts.iter().enumerate() {
-            if m.mount_type == MountType::Bind
-                && let Some(from) = &m.from
-            {
-                let source = self.resolve_from_source(planned, from)?;
-                inputs
-                    .options
-                    .insert(format!("mount-from-{i}"), source.identity);
+            if m.mount_type != MountType::Bind {
+                continue;
             }
+            let identity = match self.bind_directory(planned, m)? {
+                Some((dir, ignore)) => {
+                    let src = m.source.clone().unwrap_or_else(|| ".".into());
+                    self.directory_digest(planned, &dir, &src, ignore)?
+                }
+                None => match &m.from {
+                    Some(from) => self.resolve_from_source(planned, from)?.identity,
+                    None => continue,
+                },
+            };
+            inputs.options.insert(format!("mount-source-{i}"), identity);
         }
         // History shows the build args the command saw, like BuildKit: `RUN |1 V=2 cmd`.
         let with_values: Vec<String> = self
@@ -275,6 +286,58 @@ impl StageRun<'_, '_> {
                     out.push(SandboxMount::cache(dir, target_of(&m.target)));
                 }
                 MountType::Bind => {
+                    if let Some((dir, _)) = self.bind_directory(planned, m)? {
+                        let src = m.source.clone().unwrap_or_else(|| ".".into());
+                        if m.read_only {
+                            let host = crate::context::resolve_in_root(&dir, &src, true)
+                                .map_err(|e| self.step_error(planned, e.to_string()))?;
+                            out.push(SandboxMount::Bind {
+                                src: host,
+                                dst: target_of(&m.target),
+                                readonly: true,
+                            });
+                        } else {
+                            // `rw`: writes are discarded, so they go to a throw-away upper
+                            // directory of an overlay, never into the host directory.
+                            let throwaway = tempfile::Builder::new()
+                                .prefix("bind-rw")
+                                .tempdir_in(self.session.root.join("run"))
+                                .map_err(crate::build::error::io_error(
+                                    "create",
+                                    "rw bind scratch",
+                                ))?;
+                            let (upper, work) = (
+                                throwaway.path().join("upper"),
+                                throwaway.path().join("work"),
+                            );
+                            for d in [&upper, &work] {
+                                std::fs::create_dir(d).map_err(crate::build::error::io_error(
+                                    "create",
+                                    d.display(),
+                                ))?;
+                            }
+                            let mount = Mount {
+                                fstype: "overlay".into(),
+                                source: "overlay".into(),
+                                options: vec![format!(
+                                    "lowerdir={},upperdir={},workdir={}",
+                                    dir.display(),
+                                    upper.display(),
+                                    work.display()
+                                )],
+                            };
+                            from_binds.push(FromBind {
+                                snapshot_key: None,
+                                scratch: throwaway.path().join("merged"),
+                                throwaway: Some(throwaway),
+                                mount,
+                                source: src,
+                                dst: target_of(&m.target),
+                                readonly: false,
+                            });
+                        }
+                        continue;
+                    }
                     if let Some(from) = &m.from {
                         let source = self.resolve_from_source(planned, from)?;
                         let key = self.session.unique_key("mount-from");
@@ -286,7 +349,8 @@ impl StageRun<'_, '_> {
                         };
                         from_binds.push(FromBind {
                             scratch: self.session.scratch_dir(&key),
-                            snapshot_key: key,
+                            snapshot_key: Some(key),
+                            throwaway: None,
                             mount,
                             source: m.source.clone().unwrap_or_else(|| "/".into()),
                             dst: target_of(&m.target),
@@ -294,20 +358,9 @@ impl StageRun<'_, '_> {
                         });
                         continue;
                     }
-                    let Some(context) = &self.session.options.context else {
-                        return Err(
-                            self.step_error(planned, "RUN --mount=type=bind needs a build context")
-                        );
-                    };
-                    let src = m.source.clone().unwrap_or_else(|| ".".into());
-                    let host = crate::context::resolve_in_root(context, &src, true)
-                        .map_err(|e| self.step_error(planned, e.to_string()))?;
-                    out.push(SandboxMount::Bind {
-                        src: host,
-                        dst: target_of(&m.target),
-                        // Bind mounts are read-only unless `rw` is given.
-                        readonly: m.read_only,
-                    });
+                    return Err(
+                        self.step_error(planned, "RUN --mount=type=bind needs a build context")
+                    );
                 }
                 MountType::Secret => {
                     let id = m.id.clone().or_else(|| {
@@ -402,6 +455,65 @@ impl StageRun<'_, '_> {
     }
 }
 
+impl StageRun<'_, '_> {
+    /// The host directory a bind mount reads (with the ignore rules that apply to it): the
+    /// build context without `from=`, or a directory `--build-context` named by `from=`.
+    /// None for a stage or an image.
+    fn bind_directory(
+        &self,
+        planned: &PlannedInstruction,
+        m: &rbuild_parser::ast::RunMount,
+    ) -> Result<Option<(PathBuf, &IgnoreRules)>, BuildError> {
+        match &m.from {
+            Some(from) => match self.session.named_context(from) {
+                Some(NamedContext::Directory(dir)) => Ok(Some((dir.clone(), self.no_ignore()))),
+                _ => Ok(None),
+            },
+            None => match &self.session.options.context {
+                Some(context) => Ok(Some((context.clone(), &self.session.ignore))),
+                None => Err(self.step_error(
+                    planned,
+                    "RUN --mount=type=bind needs a build context (or from=)",
+                )),
+            },
+        }
+    }
+
+    fn no_ignore(&self) -> &'static IgnoreRules {
+        static NONE: std::sync::OnceLock<IgnoreRules> = std::sync::OnceLock::new();
+        NONE.get_or_init(IgnoreRules::none)
+    }
+
+    /// The content digest of `src` inside `dir` (what a bind mount of it shows), through
+    /// the stat cache: an unchanged directory reads no file.
+    fn directory_digest(
+        &self,
+        planned: &PlannedInstruction,
+        dir: &std::path::Path,
+        src: &str,
+        ignore: &IgnoreRules,
+    ) -> Result<String, BuildError> {
+        let host = crate::context::resolve_in_root(dir, src, true)
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        if std::fs::symlink_metadata(&host).is_err() {
+            return Err(self.step_error(
+                planned,
+                format!("bind mount source {src:?} not found in {}", dir.display()),
+            ));
+        }
+        let entries = crate::context::walk_source(src, &host, ignore)
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        let mut cache = self
+            .session
+            .stat_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let digest = crate::context::digest_entries(&entries, &mut cache)
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        Ok(format!("content:{}", digest.digest))
+    }
+}
+
 /// The snapshots and scratch directories of a step's `from=` bind mounts; removed when the
 /// step ends, whatever happens.
 struct FromBinds<'a, 'o> {
@@ -411,9 +523,15 @@ struct FromBinds<'a, 'o> {
 
 impl Drop for FromBinds<'_, '_> {
     fn drop(&mut self) {
-        for bind in &self.binds {
-            let _ = self.session.snapshots.remove(&bind.snapshot_key);
+        for bind in &mut self.binds {
+            if let Some(key) = &bind.snapshot_key {
+                let _ = self.session.snapshots.remove(key);
+            }
             let _ = std::fs::remove_dir(&bind.scratch);
+            // The overlay's upper directory holds what the command wrote: thrown away.
+            if let Some(dir) = bind.throwaway.take() {
+                let _ = dir.close();
+            }
         }
     }
 }
