@@ -38,15 +38,23 @@ fn style(template: &str) -> ProgressStyle {
         .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
 }
 
-/// The last non-empty line of a step's output, for the live line.
+/// The last non-empty line of a step's output, for the live line. Carriage returns (a
+/// download's own progress bar) end a line too, and control characters are dropped so the
+/// output cannot move the cursor under the display.
 fn tail(log: &[u8]) -> String {
-    let text = String::from_utf8_lossy(log);
-    text.lines()
+    // Only the end matters; a bounded window keeps this cheap for long logs.
+    let window = &log[log.len().saturating_sub(4096)..];
+    let text = String::from_utf8_lossy(window);
+    text.split(['\n', '\r'])
         .rev()
-        .map(str::trim)
+        .map(|line| {
+            line.chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect::<String>()
+        })
+        .map(|line| line.trim().to_string())
         .find(|l| !l.is_empty())
         .unwrap_or_default()
-        .to_string()
 }
 
 impl TtyDisplay {
@@ -184,5 +192,7 @@ mod tests {
         assert_eq!(tail(b"partial"), "partial");
         assert_eq!(tail(b""), "");
         assert_eq!(tail(b"  spaced  \n"), "spaced");
+        assert_eq!(tail(b"10%\r50%\r100%\r\n"), "100%");
+        assert_eq!(tail(b"\x1b[2Kred\x07\n"), "[2Kred");
     }
 }
