@@ -1,5 +1,6 @@
 //! The file-system steps: what goes into their cache keys, and how they run.
 
+mod bind_dir;
 mod commit;
 mod copy;
 mod mount_from;

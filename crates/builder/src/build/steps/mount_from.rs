@@ -9,7 +9,7 @@
 //! `--build-context`) goes through the same path: an overlay with the directory as its
 //! lower layer, so what the command writes is thrown away and never reaches the host.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rbuild_sandbox::Mount as SandboxMount;
 use rbuild_snapshotter::{Digest, Mount};
@@ -33,6 +33,46 @@ pub(crate) struct FromBind {
     /// Path in the container.
     pub dst: PathBuf,
     pub readonly: bool,
+}
+
+impl FromBind {
+    /// A writable view of the host directory `dir`: an overlay with `dir` as its only
+    /// lower layer and a throw-away upper directory under `scratch_root`.
+    pub fn host_dir_overlay(
+        scratch_root: &Path,
+        dir: &Path,
+        source: String,
+        dst: PathBuf,
+    ) -> std::io::Result<FromBind> {
+        let throwaway = tempfile::Builder::new()
+            .prefix("bind-rw")
+            .tempdir_in(scratch_root)?;
+        let (upper, work) = (
+            throwaway.path().join("upper"),
+            throwaway.path().join("work"),
+        );
+        std::fs::create_dir(&upper)?;
+        std::fs::create_dir(&work)?;
+        let mount = Mount {
+            fstype: "overlay".into(),
+            source: "overlay".into(),
+            options: vec![format!(
+                "lowerdir={},upperdir={},workdir={}",
+                dir.display(),
+                upper.display(),
+                work.display()
+            )],
+        };
+        Ok(FromBind {
+            snapshot_key: None,
+            scratch: throwaway.path().join("merged"),
+            throwaway: Some(throwaway),
+            mount,
+            source,
+            dst,
+            readonly: false,
+        })
+    }
 }
 
 /// Why the `from=` sources could not be made visible to the sandbox.

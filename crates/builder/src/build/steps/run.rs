@@ -8,11 +8,7 @@ use rbuild_parser::ast::{MountType, NetworkMode, Run};
 use rbuild_parser::plan::PlannedInstruction;
 use rbuild_sandbox::{Exit, Mount as SandboxMount, Network, RunOutcome, SandboxSpec, Stream};
 
-use rbuild_snapshotter::Mount;
-
 use super::mount_from::{FromBind, with_from_binds};
-use crate::context::IgnoreRules;
-use crate::request::NamedContext;
 
 use crate::build::error::BuildError;
 use crate::build::events::{BuildEvent, StepId};
@@ -299,42 +295,17 @@ impl StageRun<'_, '_> {
                         } else {
                             // `rw`: writes are discarded, so they go to a throw-away upper
                             // directory of an overlay, never into the host directory.
-                            let throwaway = tempfile::Builder::new()
-                                .prefix("bind-rw")
-                                .tempdir_in(self.session.root.join("run"))
-                                .map_err(crate::build::error::io_error(
-                                    "create",
-                                    "rw bind scratch",
-                                ))?;
-                            let (upper, work) = (
-                                throwaway.path().join("upper"),
-                                throwaway.path().join("work"),
-                            );
-                            for d in [&upper, &work] {
-                                std::fs::create_dir(d).map_err(crate::build::error::io_error(
-                                    "create",
-                                    d.display(),
-                                ))?;
-                            }
-                            let mount = Mount {
-                                fstype: "overlay".into(),
-                                source: "overlay".into(),
-                                options: vec![format!(
-                                    "lowerdir={},upperdir={},workdir={}",
-                                    dir.display(),
-                                    upper.display(),
-                                    work.display()
-                                )],
-                            };
-                            from_binds.push(FromBind {
-                                snapshot_key: None,
-                                scratch: throwaway.path().join("merged"),
-                                throwaway: Some(throwaway),
-                                mount,
-                                source: src,
-                                dst: target_of(&m.target),
-                                readonly: false,
-                            });
+                            let bind = FromBind::host_dir_overlay(
+                                &self.session.root.join("run"),
+                                &dir,
+                                src,
+                                target_of(&m.target),
+                            )
+                            .map_err(crate::build::error::io_error(
+                                "create a throw-away overlay over",
+                                dir.display(),
+                            ))?;
+                            from_binds.push(bind);
                         }
                         continue;
                     }
@@ -452,65 +423,6 @@ impl StageRun<'_, '_> {
             }
         }
         Ok(out)
-    }
-}
-
-impl StageRun<'_, '_> {
-    /// The host directory a bind mount reads (with the ignore rules that apply to it): the
-    /// build context without `from=`, or a directory `--build-context` named by `from=`.
-    /// None for a stage or an image.
-    fn bind_directory(
-        &self,
-        planned: &PlannedInstruction,
-        m: &rbuild_parser::ast::RunMount,
-    ) -> Result<Option<(PathBuf, &IgnoreRules)>, BuildError> {
-        match &m.from {
-            Some(from) => match self.session.named_context(from) {
-                Some(NamedContext::Directory(dir)) => Ok(Some((dir.clone(), self.no_ignore()))),
-                _ => Ok(None),
-            },
-            None => match &self.session.options.context {
-                Some(context) => Ok(Some((context.clone(), &self.session.ignore))),
-                None => Err(self.step_error(
-                    planned,
-                    "RUN --mount=type=bind needs a build context (or from=)",
-                )),
-            },
-        }
-    }
-
-    fn no_ignore(&self) -> &'static IgnoreRules {
-        static NONE: std::sync::OnceLock<IgnoreRules> = std::sync::OnceLock::new();
-        NONE.get_or_init(IgnoreRules::none)
-    }
-
-    /// The content digest of `src` inside `dir` (what a bind mount of it shows), through
-    /// the stat cache: an unchanged directory reads no file.
-    fn directory_digest(
-        &self,
-        planned: &PlannedInstruction,
-        dir: &std::path::Path,
-        src: &str,
-        ignore: &IgnoreRules,
-    ) -> Result<String, BuildError> {
-        let host = crate::context::resolve_in_root(dir, src, true)
-            .map_err(|e| self.step_error(planned, e.to_string()))?;
-        if std::fs::symlink_metadata(&host).is_err() {
-            return Err(self.step_error(
-                planned,
-                format!("bind mount source {src:?} not found in {}", dir.display()),
-            ));
-        }
-        let entries = crate::context::walk_source(src, &host, ignore)
-            .map_err(|e| self.step_error(planned, e.to_string()))?;
-        let mut cache = self
-            .session
-            .stat_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let digest = crate::context::digest_entries(&entries, &mut cache)
-            .map_err(|e| self.step_error(planned, e.to_string()))?;
-        Ok(format!("content:{}", digest.digest))
     }
 }
 
