@@ -164,12 +164,13 @@ fn add_url_names_the_file_sets_mode_and_mtime_and_never_unpacks() {
         },
     );
     server.serve("/files/a.tar.gz", ok(&tar_gz()));
+    // The name comes from the URL's path only, as in BuildKit.
     server.serve(
-        "/get?id=7",
+        "/get/report.csv?id=7",
         Reply {
             headers: vec![(
                 "Content-Disposition".into(),
-                "attachment; filename=\"report.csv\"".into(),
+                "attachment; filename=\"ignored.csv\"".into(),
             )],
             ..ok(b"a,b\n")
         },
@@ -179,7 +180,7 @@ fn add_url_names_the_file_sets_mode_and_mtime_and_never_unpacks() {
         server.url("/files/tool.txt"),
         server.url("/files/tool.txt"),
         server.url("/files/a.tar.gz"),
-        server.url("/get?id=7"),
+        server.url("/get/report.csv?id=7"),
     );
     let ctx = context(&dockerfile, &[]);
     let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
@@ -196,6 +197,7 @@ fn add_url_names_the_file_sets_mode_and_mtime_and_never_unpacks() {
     );
     assert!(!path(fs.path(), "tars/inner.txt").exists());
     assert_eq!(read(fs.path(), "reports/report.csv"), "a,b\n");
+    assert!(!path(fs.path(), "reports/ignored.csv").exists());
 
     // Without --checksum the content is fetched again to key the step; unchanged content
     // hits the cache.
@@ -257,6 +259,20 @@ fn add_url_checksum_is_verified_and_keys_the_cache_without_fetching() {
     assert!(message.contains("checksum mismatch"), "{message}");
     assert!(message.contains(&wrong), "names the expected: {message}");
     assert!(message.contains(&good), "names the actual: {message}");
+
+    // Nothing listening: a clear error.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let ctx = context(
+        &format!("FROM busybox\nADD http://127.0.0.1:{port}/x /x\n"),
+        &[],
+    );
+    let message = store
+        .build(BuildOptions::new(ctx.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("cannot fetch"), "{message}");
 
     // A server error is an error, not a file holding the error page.
     let ctx = context(

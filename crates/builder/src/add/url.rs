@@ -1,8 +1,8 @@
 //! `ADD <URL>`: the file is fetched over HTTP(S) and streamed to a file on disk (never held
 //! in memory), hashed while it is written, checked against `--checksum`, and given Docker's
 //! attributes: mode 0600 and the server's `Last-Modified` as its modification time. The file
-//! name comes from `Content-Disposition`, else the URL's last path segment, else `index`
-//! (BuildKit's rule). Downloads are never unpacked, whatever their content.
+//! name is the URL path's last segment, else `__unnamed__` (BuildKit's rule; the server's
+//! `Content-Disposition` is ignored). Downloads are never unpacked, whatever their content.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -94,9 +94,8 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
             .map(str::to_string)
     };
     let last_modified = header(reqwest::header::LAST_MODIFIED).and_then(|v| parse_http_date(&v));
-    let file_name = header(reqwest::header::CONTENT_DISPOSITION)
-        .and_then(|v| disposition_file_name(&v))
-        .unwrap_or_else(|| url_file_name(url));
+    // Like BuildKit, the name comes from the URL only (Content-Disposition is ignored).
+    let file_name = url_file_name(url);
     let path = dir.join(&file_name);
     let write_error = |source| DownloadError::Write {
         url: url.to_string(),
@@ -147,7 +146,8 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
     })
 }
 
-/// The last segment of the URL's path, or `index` when there is none (BuildKit's default).
+/// The last segment of the URL's path, or `__unnamed__` when there is none (BuildKit's
+/// default).
 pub fn url_file_name(url: &str) -> String {
     let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let path = after_scheme
@@ -157,22 +157,7 @@ pub fn url_file_name(url: &str) -> String {
         .split_once('/')
         .map(|(_, p)| p)
         .unwrap_or_default();
-    safe_name(path.rsplit('/').next().unwrap_or_default()).unwrap_or_else(|| "index".into())
-}
-
-/// `attachment; filename="x.tar"` → `x.tar` (only its base name is used).
-fn disposition_file_name(value: &str) -> Option<String> {
-    value.split(';').find_map(|part| {
-        let (key, raw) = part.trim().split_once('=')?;
-        if !key.trim().eq_ignore_ascii_case("filename") {
-            return None;
-        }
-        let name = raw.trim().trim_matches('"');
-        if name.ends_with('/') {
-            return None;
-        }
-        safe_name(name.rsplit('/').next()?)
-    })
+    safe_name(path.rsplit('/').next().unwrap_or_default()).unwrap_or_else(|| "__unnamed__".into())
 }
 
 /// A name usable as one path component, or None.
@@ -247,14 +232,9 @@ mod tests {
     fn file_names() {
         assert_eq!(url_file_name("http://h/a/b/tool.tar.gz"), "tool.tar.gz");
         assert_eq!(url_file_name("http://h/a/file?x=1#f"), "file");
-        assert_eq!(url_file_name("http://h/"), "index");
-        assert_eq!(url_file_name("http://h"), "index");
-        assert_eq!(url_file_name("http://h/a/.."), "index");
-        assert_eq!(
-            disposition_file_name("attachment; filename=\"dir/x.bin\"").as_deref(),
-            Some("x.bin")
-        );
-        assert_eq!(disposition_file_name("inline"), None);
+        assert_eq!(url_file_name("http://h/"), "__unnamed__");
+        assert_eq!(url_file_name("http://h"), "__unnamed__");
+        assert_eq!(url_file_name("http://h/a/.."), "__unnamed__");
     }
 
     #[test]
