@@ -550,6 +550,25 @@ fn build_contexts_replace_stages_images_and_load_oci_layouts() {
         .unwrap();
     assert_eq!(read(store.rootfs(&outcome).path(), "seen"), "replaced\n");
 
+    // A directory as FROM NAME is the whole root file system.
+    let rootdir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(rootdir.path().join("etc")).unwrap();
+    std::fs::write(rootdir.path().join("etc/base.txt"), "base").unwrap();
+    let ctx = context(
+        "FROM dirbase\nCOPY extra.txt /\n",
+        &[("extra.txt", "extra")],
+    );
+    let outcome = store
+        .build(BuildOptions::new(ctx.path()).named_context(
+            "dirbase",
+            NamedContext::Directory(rootdir.path().to_path_buf()),
+        ))
+        .unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "etc/base.txt"), "base");
+    assert_eq!(read(fs.path(), "extra.txt"), "extra");
+    assert!(!path(fs.path(), "bin/busybox").exists());
+
     // oci-layout:// loads the image from the layout into the (other) store first.
     let marked = context("FROM busybox\nRUN echo layout > /marker\n", &[]);
     let marked = store.build(BuildOptions::new(marked.path())).unwrap();

@@ -10,6 +10,7 @@ use rbuild_snapshotter::{Digest, StoreError};
 
 use super::error::BuildError;
 use super::events::BuildEvent;
+use super::options::BuildOptions;
 use super::session::Session;
 use crate::request::NamedContext;
 
@@ -35,10 +36,7 @@ impl Session<'_> {
                 NamedContext::OciLayout { path, reference } => {
                     self.oci_layout_image(path, reference)
                 }
-                NamedContext::Directory(dir) => Err(BuildError::Request(format!(
-                    "--build-context {reference}={}: a directory can be used by COPY --from={reference}, not as an image (use docker-image:// or oci-layout://)",
-                    dir.display()
-                ))),
+                NamedContext::Directory(dir) => self.directory_image(reference, dir),
             };
         }
         self.stored_or_pulled(reference)
@@ -110,6 +108,31 @@ impl Session<'_> {
             None => return Err(fail("the layout's index points at a multi-platform image among several; give its platform manifest's digest".into())),
         };
         let stored = self.images.image(&image.manifest_digest)?;
+        unpack_image(&self.images, &self.snapshots, &stored)
+    }
+
+    /// A directory used as an image (`FROM NAME` of a directory `--build-context`): its
+    /// files are the whole root file system, built as `FROM scratch` + `COPY . /` in the
+    /// same store (so it is cached by content like any COPY).
+    fn directory_image(&self, name: &str, dir: &Path) -> Result<BaseImage, BuildError> {
+        if !dir.is_dir() {
+            return Err(BuildError::Request(format!(
+                "--build-context {name}={} is not a directory",
+                dir.display()
+            )));
+        }
+        let mut options = BuildOptions::new(dir)
+            .dockerfile_text(
+                format!("--build-context {name}"),
+                "FROM scratch\nCOPY . /\n",
+            )
+            .store_root(&self.root)
+            .compression(self.options.compression);
+        if let Some(epoch) = self.options.source_date_epoch {
+            options = options.source_date_epoch(epoch);
+        }
+        let outcome = super::build(&options)?;
+        let stored = self.images.image(&outcome.manifest_digest)?;
         unpack_image(&self.images, &self.snapshots, &stored)
     }
 
