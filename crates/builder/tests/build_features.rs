@@ -128,6 +128,20 @@ fn tree(root: &std::path::Path) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
     out
 }
 
+/// Nothing a step used is left behind in the store's scratch space: no download, no rw
+/// overlay, no mount point.
+fn assert_no_leftovers(store: &TestStore) {
+    let run = store.root().join("run");
+    let names: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "sandbox" && n != "mnt")
+        .collect();
+    assert!(names.is_empty(), "left in run/: {names:?}");
+    let mounts: Vec<_> = std::fs::read_dir(run.join("mnt")).unwrap().collect();
+    assert!(mounts.is_empty(), "left in run/mnt: {mounts:?}");
+}
+
 fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
@@ -217,6 +231,7 @@ fn add_url_names_the_file_sets_mode_and_mtime_and_never_unpacks() {
     assert_eq!(ran.len(), 2, "{ran:?}");
     assert!(ran[0].contains("a.tar.gz"));
     assert!(cached.iter().all(|s| s.contains("tool.txt")), "{cached:?}");
+    assert_no_leftovers(&store);
 }
 
 #[test]
@@ -437,6 +452,7 @@ fn run_mount_bind_from_a_stage_or_image_is_visible_and_keyed_by_its_source() {
         .unwrap_err()
         .to_string();
     assert!(message.contains("/nope"), "{message}");
+    assert_no_leftovers(&store);
 }
 
 #[test]
@@ -646,4 +662,5 @@ fn run_bind_mounts_of_directories_are_keyed_by_content_and_rw_never_writes_the_h
     let fs = store.rootfs(&changed.unwrap());
     assert_eq!(read(fs.path(), "seen"), "data-2");
     assert_eq!(read(fs.path(), "extra"), "extra-2");
+    assert_no_leftovers(&store);
 }
