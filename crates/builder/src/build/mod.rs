@@ -179,7 +179,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             layers,
             diff_ids,
             key,
-            args: BTreeMap::new(),
+            args: Vec::new(),
             finished: done,
             executed: 0,
             cached: 0,

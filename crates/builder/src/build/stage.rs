@@ -51,8 +51,9 @@ pub(crate) struct StageRun<'s, 'o> {
     pub layers: Vec<Descriptor>,
     pub diff_ids: Vec<Digest>,
     pub key: String,
-    /// ARGs declared so far in the stage, with their values.
-    pub args: BTreeMap<String, Option<String>>,
+    /// ARGs declared so far in the stage, in declaration order (BuildKit's history lists
+    /// them in this order), with their values.
+    pub args: Vec<(String, Option<String>)>,
     /// Results of the stages this one may copy from.
     pub finished: &'s BTreeMap<usize, StageResult>,
     pub executed: usize,
@@ -191,9 +192,29 @@ impl<'s, 'o> StageRun<'s, 'o> {
                         .find(|a| a.name == d.name)
                         .and_then(|a| a.value.clone())
                         .or_else(|| d.default.clone());
-                    self.args.insert(d.name.clone(), value);
+                    match self.args.iter_mut().find(|(name, _)| *name == d.name) {
+                        Some(slot) => slot.1 = value,
+                        None => self.args.push((d.name.clone(), value)),
+                    }
                 }
-                self.metadata(planned, &kind)
+                // History shows the declaration as written: `ARG NAME` stays without the
+                // value it re-imports; a default is shown expanded.
+                let raw = match &planned.instruction.kind {
+                    InstructionKind::Arg(raw) => raw.clone(),
+                    _ => Vec::new(),
+                };
+                let shown: Vec<rbuild_parser::ast::ArgDecl> = decls
+                    .iter()
+                    .map(|d| rbuild_parser::ast::ArgDecl {
+                        name: d.name.clone(),
+                        default: raw
+                            .iter()
+                            .find(|r| r.name == d.name)
+                            .and_then(|r| r.default.as_ref())
+                            .and(d.default.clone()),
+                    })
+                    .collect();
+                self.metadata(planned, &InstructionKind::Arg(shown))
             }
             _ => self.metadata(planned, &kind),
         }

@@ -15,6 +15,9 @@ pub struct CopyOptions {
     pub chown: Option<(u32, u32)>,
     /// `--chmod`: permission bits for every copied file and directory.
     pub chmod: Option<u32>,
+    /// Keep the source's owners when there is no `--chown` (`COPY --from` does; files from
+    /// the build context become 0:0).
+    pub preserve_owner: bool,
 }
 
 /// What a copy did, for progress output and tests.
@@ -64,7 +67,8 @@ pub fn copy_selection(
     let Some(first) = selection.first() else {
         return Ok(stats);
     };
-    let (uid, gid) = opts.chown.unwrap_or((0, 0));
+    let default_owner = opts.chown.unwrap_or((0, 0));
+    let (uid, gid) = default_owner;
     let dest_clean = dest.trim_end_matches('/');
     // Where the source itself goes: a directory's contents go into `dest`; a file goes to
     // `dest/name` or to `dest` itself.
@@ -95,17 +99,37 @@ pub fn copy_selection(
             let below = entry.path.strip_prefix(&prefix).unwrap_or(&entry.path);
             format!("{dest_clean}/{below}")
         };
+        let is_first = std::ptr::eq(entry, first);
         let (parent_rel, file_name) = split_parent(&target_rel);
+        // A file re-included below a directory `.dockerignore` excludes arrives without its
+        // parent: create the missing directories.
+        if !is_first && !resolve_in_root(root, &parent_rel, true)?.exists() {
+            mkdir_all(root, &parent_rel, uid, gid)?;
+        }
         let parent = resolve_in_root(root, &parent_rel, true)?;
         let target = match file_name {
             Some(n) => parent.join(n),
             None => parent,
         };
         let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
+        let (uid, gid) = match (opts.chown, opts.preserve_owner) {
+            (None, true) => (entry.uid, entry.gid),
+            _ => default_owner,
+        };
         match &entry.kind {
+            // The source directory itself only names where its contents go: the destination
+            // keeps what it had, or what `mkdir_all` gave it.
+            EntryKind::Dir if is_first => {}
             EntryKind::Dir => {
                 match std::fs::symlink_metadata(&target) {
                     Ok(m) if m.is_dir() => {}
+                    // A symlink to a directory stays; the contents go where it points.
+                    Ok(m)
+                        if m.file_type().is_symlink()
+                            && resolve_in_root(root, &target_rel, true)?.is_dir() =>
+                    {
+                        continue;
+                    }
                     Ok(_) => {
                         std::fs::remove_file(&target).map_err(io_err(&target))?;
                         std::fs::create_dir(&target).map_err(io_err(&target))?;
@@ -281,6 +305,7 @@ mod tests {
         let opts = CopyOptions {
             chown: Some((1000, 1001)),
             chmod: Some(0o640),
+            preserve_owner: false,
         };
         let sel = select(ctx.path(), "single");
         copy_selection(

@@ -434,6 +434,8 @@ impl CopyJob {
         let opts = CopyOptions {
             chown: owner,
             chmod: self.chmod,
+            // Files from another stage or image keep their owners; context files do not.
+            preserve_owner: self.plan.from.is_some(),
         };
         let plan = &self.plan;
         // Resolve `--from` patterns now that the source is mounted.
