@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use rbuild_oci::ImageStore;
-use rbuild_snapshotter::{Digest, PruneReport, PruneRoots};
+use rbuild_snapshotter::{Digest, FileLock, LockMode, PruneReport, PruneRoots, store_lock_path};
 
 use crate::cache::CacheIndex;
 
@@ -50,12 +50,16 @@ pub enum PruneError {
 pub fn prune(root: &Path, options: PruneOptions) -> Result<PruneOutcome, PruneError> {
     let images = ImageStore::open(root)?;
     let cache = CacheIndex::open(root)?;
+    // Builds hold the store lock shared for their whole run: taking it exclusively first
+    // and reading the roots under it means nothing a build writes can be missed.
+    let lock = FileLock::acquire(&store_lock_path(root), LockMode::Exclusive)
+        .map_err(|e| PruneError::Store(e.into()))?;
     let mut outcome = PruneOutcome::default();
     if options.all {
         outcome.cache_records_removed = forget_cache_records(root)?;
     }
     let roots = roots(&images, &cache)?;
-    outcome.store = rbuild_snapshotter::prune(root, &roots)?;
+    outcome.store = rbuild_snapshotter::prune_locked(root, &roots, &lock)?;
     Ok(outcome)
 }
 

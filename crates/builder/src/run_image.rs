@@ -39,6 +39,11 @@ pub fn run_image(store_root: &std::path::Path, options: &RunOptions) -> Result<i
     std::fs::create_dir_all(&scratch)
         .map_err(crate::build::io_error("create", scratch.display()))?;
     let images = ImageStore::open(store_root)?;
+    // Shared for the whole run: `rbuild prune` waits instead of removing its layers.
+    let _store_lock = rbuild_snapshotter::FileLock::acquire(
+        &rbuild_snapshotter::store_lock_path(store_root),
+        rbuild_snapshotter::LockMode::Shared,
+    )?;
     let snapshots = Snapshotter::open(store_root)?;
     let image = images.resolve(&options.image)?;
     let base = unpack_image(&images, &snapshots, &image)?;

@@ -93,7 +93,7 @@ pub use lock::{FileLock, LockMode};
 pub use mount::{Mount, MountError, unmount};
 pub use overlay_diff::overlay_changes;
 pub use overlay_format::{OPAQUE_MARKER, TRUSTED_OPAQUE, USER_OPAQUE, WHITEOUT_PREFIX};
-pub use prune::{PruneReport, PruneRoots, prune};
+pub use prune::{PruneReport, PruneRoots, prune, prune_locked};
 pub use root::{ROOT_ENV, default_store_root};
 pub use snapshot::{
     BackendKind, CommittedLayer, SnapshotError, SnapshotInfo, SnapshotKind, Snapshotter, Usage,

@@ -37,9 +37,20 @@ pub struct PruneReport {
 /// processes' blob writes, extractions and snapshot creation to finish, and they wait
 /// for it.
 pub fn prune(root: &Path, keep: &PruneRoots) -> Result<PruneReport, SnapshotError> {
+    let lock = FileLock::acquire(&store_lock_path(root), LockMode::Exclusive)?;
+    prune_locked(root, keep, &lock)
+}
+
+/// Like [`prune`], for a caller that already holds the store lock exclusively (taken with
+/// [`store_lock_path`]) — so that it can compute `keep` under the lock: roots read before
+/// taking the lock could miss what a build wrote meanwhile.
+pub fn prune_locked(
+    root: &Path,
+    keep: &PruneRoots,
+    _exclusive: &FileLock,
+) -> Result<PruneReport, SnapshotError> {
     let content = ContentStore::open(root)?;
     let layers = LayerStore::open(root)?;
-    let _lock = FileLock::acquire(&store_lock_path(root), LockMode::Exclusive)?;
     let mut keep_layers = keep.layers.clone();
     for info in list_infos(root)? {
         keep_layers.extend(info.parents);

@@ -26,6 +26,9 @@ pub(crate) struct Session<'a> {
     pub ignore: IgnoreRules,
     registry: Mutex<Option<RegistryClient>>,
     counter: AtomicU64,
+    /// Held shared for the whole build, so `rbuild prune` (exclusive) never removes what
+    /// this build has written but not yet recorded.
+    _store_lock: rbuild_snapshotter::FileLock,
 }
 
 impl<'a> Session<'a> {
@@ -42,6 +45,10 @@ impl<'a> Session<'a> {
                 .map_err(super::error::io_error("create", path.display()))?;
         }
         let images = ImageStore::open(&root)?;
+        let store_lock = rbuild_snapshotter::FileLock::acquire(
+            &rbuild_snapshotter::store_lock_path(&root),
+            rbuild_snapshotter::LockMode::Shared,
+        )?;
         let snapshots = Snapshotter::open(&root)?;
         let cache = CacheIndex::open(&root)?;
         let stat_cache = match &options.context {
@@ -71,6 +78,7 @@ impl<'a> Session<'a> {
             stat_cache: Mutex::new(stat_cache),
             registry: Mutex::new(None),
             counter: AtomicU64::new(0),
+            _store_lock: store_lock,
         })
     }
 
