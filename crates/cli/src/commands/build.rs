@@ -67,6 +67,9 @@ pub struct BuildCommandArgs {
     /// Progress output: auto, tty, plain or rawjson
     #[arg(long, default_value = "auto")]
     pub progress: String,
+    /// After the build, list every step that missed the cache and why (also with -q)
+    #[arg(long = "explain-cache")]
+    pub explain_cache: bool,
     /// Extra named contexts (NAME=DIR | docker-image://REF | oci-layout://PATH[:TAG])
     #[arg(long = "build-context", value_name = "NAME=VALUE")]
     pub build_contexts: Vec<String>,
@@ -164,12 +167,46 @@ pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Re
     let mode = ProgressMode::choose(&args.progress, args.quiet, Terminal::detect())?;
     let progress = Progress::new(mode);
     let sink = progress.sink();
-    options = options.on_event(move |event| sink(event));
+    let misses = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let collect = misses.clone();
+    let explain = args.explain_cache;
+    options = options.on_event(move |event| {
+        if explain
+            && let rbuild_builder::build::BuildEvent::StepMissed { step, reasons } = event
+            && let Ok(mut list) = collect.lock()
+        {
+            list.push(format!(
+                "[{} {}/{}] {} (line {}): {}",
+                step.stage,
+                step.index,
+                step.total,
+                step.text,
+                step.line,
+                reasons.join("; ")
+            ));
+        }
+        sink(event)
+    });
+    let print_misses = || {
+        if !explain {
+            return;
+        }
+        let list = misses.lock().map(|l| l.clone()).unwrap_or_default();
+        if list.is_empty() {
+            eprintln!("cache: every step was a hit");
+        } else {
+            eprintln!("cache misses:");
+            for line in list {
+                eprintln!("  {line}");
+            }
+        }
+    };
     let started = std::time::Instant::now();
     let outcome = match build(&options) {
         Ok(outcome) => outcome,
         Err(err) => {
             progress.fail();
+            print_misses();
             // Dockerfile syntax errors arrive rendered with their own `error:` heading.
             let text = err.to_string();
             eprintln!("ERROR: {}", text.strip_prefix("error: ").unwrap_or(&text));
@@ -181,6 +218,7 @@ pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Re
         progress.note(&format!("exported {}", report.description));
     }
     progress.finish();
+    print_misses();
     if let Some(path) = &args.iidfile {
         std::fs::write(path, outcome.image_id.to_string())
             .with_context(|| format!("writing {}", path.display()))?;

@@ -71,15 +71,14 @@ impl StageRun<'_, '_> {
     ) -> Result<(String, CopyPlan), BuildError> {
         let verb = if is_add { "ADD" } else { "COPY" };
         let created_by = format!("{verb} {} {} # buildkit", fc.sources.join(" "), fc.dest);
-        let mut described = fc.clone();
-        described
-            .heredocs
-            .iter_mut()
-            .for_each(|h| h.span = Default::default());
-        inputs.instruction = format!(
-            "{verb} {}",
-            serde_json::to_string(&described).unwrap_or_default()
-        );
+        inputs.instruction = describe_copy(verb, fc);
+        for doc in &fc.heredocs {
+            use sha2::Digest as _;
+            let digest = hex::encode(sha2::Sha256::digest(doc.content.as_bytes()));
+            inputs
+                .options
+                .insert(format!("heredoc:{}", doc.name), digest);
+        }
         let dest = absolute_dest(&self.config.workdir(), &fc.dest);
         inputs.options.insert("dest".into(), dest.clone());
         let exclude_rules = IgnoreRules::from_lines(fc.exclude.iter().map(String::as_str))
@@ -515,6 +514,41 @@ impl CopyJob {
         }
         Ok(())
     }
+}
+
+/// The instruction as a readable line for the cache key and its explanations: every flag
+/// that changes the result, then sources and destination (already expanded).
+fn describe_copy(verb: &str, fc: &FileCopy) -> String {
+    let mut words = vec![verb.to_string()];
+    let flag = |name: &str, value: &Option<String>| value.as_ref().map(|v| format!("--{name}={v}"));
+    words.extend(flag("from", &fc.from));
+    words.extend(flag("chown", &fc.chown));
+    words.extend(flag("chmod", &fc.chmod));
+    words.extend(flag("checksum", &fc.checksum));
+    if let Some(unpack) = fc.unpack {
+        words.push(format!("--unpack={unpack}"));
+    }
+    for (set, name) in [
+        (fc.link, "--link"),
+        (fc.parents, "--parents"),
+        (fc.keep_git_dir, "--keep-git-dir"),
+    ] {
+        if set {
+            words.push(name.to_string());
+        }
+    }
+    words.extend(fc.exclude.iter().map(|e| format!("--exclude={e}")));
+    // Words with blanks are quoted, so that no two source lists read alike.
+    let quoted = |w: &String| {
+        if w.contains(char::is_whitespace) {
+            format!("{w:?}")
+        } else {
+            w.clone()
+        }
+    };
+    words.extend(fc.sources.iter().map(quoted));
+    words.push(quoted(&fc.dest));
+    words.join(" ")
 }
 
 /// `COPY x rel/` is relative to the working directory; the trailing `/` is kept because it
