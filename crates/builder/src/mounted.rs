@@ -32,6 +32,27 @@ pub enum MountedError {
     Panicked,
 }
 
+/// Gives the calling thread (and the processes it clones) a mount namespace of its own,
+/// in which every mount is private: nothing mounted afterwards is seen by the host, and it
+/// all goes away with the thread. Call it only on a thread made for this purpose.
+pub fn enter_private_mount_namespace() -> Result<(), MountedError> {
+    // SAFETY: unsharing the mount namespace and fs attributes of this thread only changes
+    // what this thread sees of mounts, cwd and root; it affects no memory and no other
+    // thread (NEWNS implies FS, which detaches our cwd/root state).
+    unsafe {
+        rustix::thread::unshare_unsafe(
+            rustix::thread::UnshareFlags::NEWNS | rustix::thread::UnshareFlags::FS,
+        )
+    }
+    .map_err(|e| MountedError::Unshare(e.into()))?;
+    // Mount events must not propagate back to the host's namespace.
+    rustix::mount::mount_change(
+        "/",
+        rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
+    )
+    .map_err(|e| MountedError::Unshare(e.into()))
+}
+
 /// Mounts each `(mount, target)` (targets are created if missing) in a private mount
 /// namespace, in order, and runs `work` there.
 pub fn with_mounted<T, F>(mounts: &[(Mount, PathBuf)], work: F) -> Result<T, MountedError>
@@ -49,22 +70,7 @@ where
     let handle = std::thread::Builder::new()
         .name("rbuild-mounted".into())
         .spawn(move || -> Result<T, MountedError> {
-            // SAFETY: unsharing the mount namespace and fs attributes of this thread only
-            // changes what this thread sees of mounts, cwd and root; it affects no memory
-            // and no other thread (NEWNS implies FS, which detaches our cwd/root state).
-            unsafe {
-                rustix::thread::unshare_unsafe(
-                    rustix::thread::UnshareFlags::NEWNS | rustix::thread::UnshareFlags::FS,
-                )
-            }
-            .map_err(|e| MountedError::Unshare(e.into()))?;
-            // Mount events must not propagate back to the host's namespace.
-            rustix::mount::mount_change(
-                "/",
-                rustix::mount::MountPropagationFlags::PRIVATE
-                    | rustix::mount::MountPropagationFlags::REC,
-            )
-            .map_err(|e| MountedError::Unshare(e.into()))?;
+            enter_private_mount_namespace()?;
             for (mount, target) in &mounts {
                 mount.mount_at(target)?;
             }

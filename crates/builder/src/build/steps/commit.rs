@@ -97,6 +97,27 @@ impl StageRun<'_, '_> {
         }))
     }
 
+    /// Ends a step whose work ran on the mounted snapshot: commits it when the work
+    /// succeeded, discards it (and reports the step's error) otherwise.
+    pub(crate) fn finish_mounted_step(
+        &self,
+        planned: &rbuild_parser::plan::PlannedInstruction,
+        snapshot: StepSnapshot,
+        result: Result<Result<(), String>, crate::mounted::MountedError>,
+    ) -> Result<crate::build::stage::StepOutput, BuildError> {
+        let message = match result {
+            Ok(Ok(())) => {
+                return Ok(crate::build::stage::StepOutput {
+                    layer: self.commit_snapshot(snapshot)?,
+                });
+            }
+            Ok(Err(message)) => message,
+            Err(e) => e.to_string(),
+        };
+        self.discard_snapshot(&snapshot);
+        Err(self.step_error(planned, message))
+    }
+
     /// Removes a snapshot after a failed step (best effort: the error that matters is the
     /// step's).
     pub(crate) fn discard_snapshot(&self, snapshot: &StepSnapshot) {

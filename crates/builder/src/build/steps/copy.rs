@@ -399,19 +399,7 @@ impl StageRun<'_, '_> {
         let _ = std::fs::remove_dir(&root);
         let _ = std::fs::remove_dir(&from_root);
         let _ = std::fs::remove_dir(&scratch);
-        match result {
-            Ok(Ok(())) => Ok(StepOutput {
-                layer: self.commit_snapshot(snapshot)?,
-            }),
-            Ok(Err(message)) => {
-                self.discard_snapshot(&snapshot);
-                Err(self.step_error(planned, message))
-            }
-            Err(e) => {
-                self.discard_snapshot(&snapshot);
-                Err(self.step_error(planned, e.to_string()))
-            }
-        }
+        self.finish_mounted_step(planned, snapshot, result)
     }
 }
 

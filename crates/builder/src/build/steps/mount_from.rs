@@ -99,22 +99,7 @@ pub(crate) fn with_from_binds<T: Send>(
     }
     std::thread::scope(|scope| {
         let handle = scope.spawn(move || -> Result<T, FromBindError> {
-            // SAFETY: unsharing the mount namespace and fs attributes of this thread only
-            // changes what this thread (and the processes it clones) sees of mounts, cwd and
-            // root; no memory and no other thread is affected.
-            unsafe {
-                rustix::thread::unshare_unsafe(
-                    rustix::thread::UnshareFlags::NEWNS | rustix::thread::UnshareFlags::FS,
-                )
-            }
-            .map_err(|e| MountedError::Unshare(e.into()))?;
-            // Mount events must not propagate back to the host's namespace.
-            rustix::mount::mount_change(
-                "/",
-                rustix::mount::MountPropagationFlags::PRIVATE
-                    | rustix::mount::MountPropagationFlags::REC,
-            )
-            .map_err(|e| MountedError::Unshare(e.into()))?;
+            crate::mounted::enter_private_mount_namespace()?;
             let mut mounts = Vec::new();
             for bind in binds {
                 bind.mount

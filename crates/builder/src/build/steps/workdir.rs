@@ -50,18 +50,6 @@ impl StageRun<'_, '_> {
             },
         );
         let _ = std::fs::remove_dir(&target);
-        match result {
-            Ok(Ok(())) => Ok(StepOutput {
-                layer: self.commit_snapshot(snapshot)?,
-            }),
-            Ok(Err(message)) => {
-                self.discard_snapshot(&snapshot);
-                Err(self.step_error(planned, message))
-            }
-            Err(e) => {
-                self.discard_snapshot(&snapshot);
-                Err(self.step_error(planned, e.to_string()))
-            }
-        }
+        self.finish_mounted_step(planned, snapshot, result)
     }
 }
