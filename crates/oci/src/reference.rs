@@ -49,7 +49,9 @@ static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$",
     )
 });
-static TAG: LazyLock<Regex> = LazyLock::new(|| re(r"^[\w][\w.-]{0,127}$"));
+// Docker's `\w` is ASCII: a Unicode class would accept tags Docker rejects (and costs a
+// large automaton, built 128 times over for the repetition).
+static TAG: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"));
 static DIGEST_SHAPE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"));
 static HEX64: LazyLock<Regex> = LazyLock::new(|| re(r"^[a-f0-9]{64}$"));
@@ -290,6 +292,17 @@ mod tests {
             Ok(r) => r.to_string(),
             Err(e) => panic!("{input:?} rejected: {e}"),
         }
+    }
+
+    #[test]
+    fn tags_are_ascii_like_dockers() {
+        assert!(Reference::parse("busybox:v1.2_rc-3").is_ok());
+        assert!(Reference::parse("busybox:tag\u{e9}").is_err());
+        assert!(Reference::parse("busybox:.hidden").is_err());
+        let long = format!("busybox:{}", "a".repeat(128));
+        assert!(Reference::parse(&long).is_ok());
+        let too_long = format!("busybox:{}", "a".repeat(129));
+        assert!(Reference::parse(&too_long).is_err());
     }
 
     #[test]

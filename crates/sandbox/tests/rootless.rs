@@ -180,6 +180,20 @@ impl RootlessFixture {
 
     /// Runs the sandbox as the test user; returns (exit code, stdout, stderr).
     fn run(&self, user: &TestUser, options: &[&str], script: &str) -> (i32, String, String) {
+        // Tests run in parallel threads: one may fork while another still has its freshly
+        // copied binary open for writing, and exec then fails with ETXTBSY until that
+        // child execs too. Retry that, and only that.
+        for _ in 0..50 {
+            let result = self.run_once(user, options, script);
+            if !(result.0 == 126 && result.2.contains("Text file busy")) {
+                return result;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.run_once(user, options, script)
+    }
+
+    fn run_once(&self, user: &TestUser, options: &[&str], script: &str) -> (i32, String, String) {
         let d = self.dir.path();
         let output = Command::new("setpriv")
             .args([
