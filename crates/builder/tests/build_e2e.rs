@@ -60,7 +60,7 @@ fn cache_hits_and_precise_misses_with_reasons() {
     let options = || BuildOptions::new(ctx.path());
 
     let (first, events) = store.build_events(options());
-    first.unwrap();
+    let first = first.unwrap();
     let (ran, cached) = step_summary(&events);
     assert_eq!(ran.len(), 3);
     assert!(cached.is_empty());
@@ -72,6 +72,11 @@ fn cache_hits_and_precise_misses_with_reasons() {
     assert!(ran.is_empty(), "unexpected misses: {ran:?}");
     assert_eq!(cached.len(), 3);
     assert_eq!(again.executed_steps, 0);
+    // Times come from the cache too: a fully cached rebuild is the very same image.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (third, _) = store.build_events(options());
+    assert_eq!(third.unwrap().image_id, first.image_id);
+    assert_eq!(again.image_id, first.image_id);
 
     // One file changes: its COPY and what follows miss; the other COPY before it hits.
     std::fs::write(ctx.path().join("b.txt"), "B2").unwrap();

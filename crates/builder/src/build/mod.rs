@@ -225,7 +225,11 @@ fn write_image(
 ) -> Result<BuildOutcome, BuildError> {
     let options = session.options;
     let mut config = target.config;
-    config.created = Some(time::rfc3339(time::now_or(options.source_date_epoch)));
+    config.created = match options.source_date_epoch {
+        Some(epoch) => Some(time::rfc3339(epoch)),
+        None => stage::fill_history_times(&mut config.history)
+            .or_else(|| Some(time::rfc3339(time::now_or(None)))),
+    };
     config.rootfs.kind = "layers".into();
     config.rootfs.diff_ids = target.diff_ids;
     if !options.labels.is_empty() {

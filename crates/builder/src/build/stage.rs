@@ -17,6 +17,28 @@ use super::error::BuildError;
 use super::events::{BuildEvent, StepId};
 use super::session::Session;
 use super::time::{now_or, rfc3339};
+
+/// Gives every history entry without a time the time of the entry before it (or, at the
+/// start, the first time that follows), and returns the latest time: the image's
+/// `created`. Times come from the cache, so a fully cached rebuild writes the same config
+/// and therefore the same image ID, as BuildKit does.
+pub(crate) fn fill_history_times(history: &mut [History]) -> Option<String> {
+    let mut last: Option<String> = None;
+    for entry in history.iter_mut() {
+        match &entry.created {
+            Some(t) => last = Some(t.clone()),
+            None => entry.created = last.clone(),
+        }
+    }
+    let first = history.iter().find_map(|h| h.created.clone());
+    for entry in history.iter_mut() {
+        if entry.created.is_none() {
+            entry.created = first.clone();
+        }
+    }
+    // RFC 3339 UTC times in one format sort as text.
+    history.iter().filter_map(|h| h.created.clone()).max()
+}
 use crate::cache::{CacheRecord, CachedLayer, explain_miss};
 use crate::image_config::{StageConfig, apply_instruction};
 
@@ -228,15 +250,21 @@ impl<'s, 'o> StageRun<'s, 'o> {
         let change = apply_instruction(&mut self.config, kind)
             .map_err(|e| self.step_error(planned, e.to_string()))?;
         if let Some(change) = change {
-            self.push_history(change.created_by, true);
+            // Metadata steps take their time from the step before them when the image is
+            // written (see `fill_history_times`), so a cached rebuild gives the same image.
+            self.push_history(change.created_by, true, None);
         }
         Ok(())
     }
 
-    pub fn push_history(&mut self, created_by: String, empty_layer: bool) {
-        let created = rfc3339(now_or(self.session.options.source_date_epoch));
+    /// Appends a history entry; `created` is when the step's result was first made.
+    pub fn push_history(&mut self, created_by: String, empty_layer: bool, created: Option<String>) {
+        let created = match self.session.options.source_date_epoch {
+            Some(epoch) => Some(rfc3339(epoch)),
+            None => created,
+        };
         self.config.image.history.push(History {
-            created: Some(created),
+            created,
             created_by: Some(created_by),
             author: None,
             comment: Some("buildkit.dockerfile.v0".to_string()),
@@ -350,9 +378,17 @@ impl<'s, 'o> StageRun<'s, 'o> {
                 self.layers
                     .push(Descriptor::new(&layer.media_type, digest, layer.size));
                 self.diff_ids.push(diff_id);
-                self.push_history(record.created_by.clone(), false);
+                self.push_history(
+                    record.created_by.clone(),
+                    false,
+                    Some(record.created.clone()),
+                );
             }
-            None => self.push_history(record.created_by.clone(), true),
+            None => self.push_history(
+                record.created_by.clone(),
+                true,
+                Some(record.created.clone()),
+            ),
         }
         Ok(())
     }
