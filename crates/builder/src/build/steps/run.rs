@@ -137,9 +137,21 @@ impl StageRun<'_, '_> {
         let snapshot = self.prepare_snapshot("run")?;
         let result = self.run_in_snapshot(planned, run, &argv, &snapshot, step);
         match result {
-            Ok(()) => Ok(StepOutput {
+            Ok(dir_targets) if dir_targets.is_empty() => Ok(StepOutput {
                 layer: self.commit_snapshot(snapshot)?,
             }),
+            Ok(dir_targets) => {
+                // BuildKit leaves the mount points of directory mounts in the image as
+                // empty directories; so does rbuild, for the same image.
+                let scratch = self.session.scratch_dir(&snapshot.key);
+                let root = scratch.clone();
+                let result = crate::mounted::with_mounted(
+                    &[(snapshot.mount.clone(), scratch.clone())],
+                    move || create_mount_points(&root, &dir_targets),
+                );
+                let _ = std::fs::remove_dir(&scratch);
+                self.finish_mounted_step(planned, snapshot, result)
+            }
             Err(e) => {
                 self.discard_snapshot(&snapshot);
                 Err(e)
@@ -154,7 +166,7 @@ impl StageRun<'_, '_> {
         argv: &[String],
         snapshot: &super::commit::StepSnapshot,
         step: &StepId,
-    ) -> Result<(), BuildError> {
+    ) -> Result<Vec<PathBuf>, BuildError> {
         let root = self.sandbox_root(snapshot)?;
         let c = self.config.image.config.as_ref();
         let mut spec = SandboxSpec::new(root, argv.iter().map(String::as_str))
@@ -176,6 +188,7 @@ impl StageRun<'_, '_> {
             session: self.session,
             binds: Vec::new(),
         };
+        let mut dir_targets = Vec::new();
         for mount in self.run_mounts(
             planned,
             run,
@@ -183,6 +196,7 @@ impl StageRun<'_, '_> {
             &mut secret_files,
             &mut from_binds.binds,
         )? {
+            dir_targets.extend(directory_mount_point(&mount));
             spec = spec.mount(mount);
         }
         spec = spec.envs(secret_env);
@@ -206,13 +220,15 @@ impl StageRun<'_, '_> {
             run_spec(spec)?
         } else {
             with_from_binds(&from_binds.binds, |mounts| {
+                // The sources are only visible on this thread: look at them here.
+                dir_targets.extend(mounts.iter().filter_map(directory_mount_point));
                 run_spec(mounts.into_iter().fold(spec, |spec, m| spec.mount(m)))
             })
             .map_err(|e| self.step_error(planned, e.to_string()))??
         };
         drop(from_binds);
         if outcome.exit.success() {
-            return Ok(());
+            return Ok(dir_targets);
         }
         let status = match outcome.exit {
             Exit::Code(code) => format!("exit code: {code}"),
@@ -446,6 +462,43 @@ impl Drop for FromBinds<'_, '_> {
             }
         }
     }
+}
+
+/// The mount point a directory mount needs in the image (tmpfs, cache, binds of
+/// directories); file mounts (secrets, sockets, single files) leave nothing, as in BuildKit.
+fn directory_mount_point(mount: &SandboxMount) -> Option<PathBuf> {
+    match mount {
+        SandboxMount::Tmpfs { dst, .. } => Some(dst.clone()),
+        SandboxMount::Bind { src, dst, .. } if src.is_dir() => Some(dst.clone()),
+        SandboxMount::Bind { .. } => None,
+    }
+}
+
+/// Creates missing mount points (and their parents) as empty root-owned 0755 directories,
+/// resolving every path inside `root`.
+fn create_mount_points(root: &std::path::Path, targets: &[PathBuf]) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    for target in targets {
+        let mut walked = String::new();
+        for part in target
+            .to_string_lossy()
+            .split('/')
+            .filter(|p| !p.is_empty())
+        {
+            walked.push('/');
+            walked.push_str(part);
+            let path =
+                crate::context::resolve_in_root(root, &walked, true).map_err(|e| e.to_string())?;
+            if std::fs::symlink_metadata(&path).is_ok() {
+                continue;
+            }
+            std::fs::create_dir(&path)
+                .map_err(|e| format!("cannot create mount point {walked}: {e}"))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| format!("cannot set mode of {walked}: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Secret values written to files for a step; removed when the step ends, whatever happens.
