@@ -141,7 +141,34 @@ pub fn copy_selection(
                 stats.dirs += 1;
             }
             EntryKind::File => {
-                remove_existing(&target)?;
+                // Like BuildKit (and `cp`), a file copied onto a symlink is written to
+                // where the link points — resolved inside the root, never outside it.
+                let through_link =
+                    std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink());
+                let target = if through_link {
+                    let resolved = resolve_in_root(root, &target_rel, true)?;
+                    if resolved.is_dir() {
+                        remove_existing(&target)?;
+                        target
+                    } else {
+                        resolved
+                    }
+                } else {
+                    target
+                };
+                if !through_link {
+                    remove_existing(&target)?;
+                }
+                if let Some(parent) = target.parent()
+                    && !parent.exists()
+                {
+                    let rel = parent
+                        .strip_prefix(root)
+                        .unwrap_or(parent)
+                        .to_string_lossy()
+                        .to_string();
+                    mkdir_all(root, &rel, uid, gid)?;
+                }
                 let mut src =
                     std::fs::File::open(&entry.host_path).map_err(io_err(&entry.host_path))?;
                 let mut out = std::fs::File::create(&target).map_err(io_err(&target))?;
@@ -361,6 +388,35 @@ mod tests {
             .join(host_target.path().strip_prefix("/").unwrap())
             .join("single");
         assert_eq!(std::fs::read_to_string(rerooted).unwrap(), "S");
+    }
+
+    #[test]
+    fn a_file_copied_onto_a_symlink_goes_to_its_target_inside_the_root() {
+        let ctx = context();
+        let host = tempfile::tempdir().unwrap();
+        let host_file = host.path().join("victim");
+        std::fs::write(&host_file, "host").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        // An absolute link to a host path: followed inside the root, never outside.
+        std::os::unix::fs::symlink(&host_file, root.path().join("link")).unwrap();
+        copy_selection(
+            root.path(),
+            &select(ctx.path(), "single"),
+            "single",
+            "/link",
+            DestinationKind::File,
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&host_file).unwrap(), "host");
+        assert!(
+            std::fs::symlink_metadata(root.path().join("link"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let inside = root.path().join(host_file.strip_prefix("/").unwrap());
+        assert_eq!(std::fs::read_to_string(inside).unwrap(), "S");
     }
 
     #[test]
