@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rbuild_oci::ImageStore;
 use rbuild_oci::registry::RegistryClient;
@@ -25,7 +24,6 @@ pub(crate) struct Session<'a> {
     /// The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) rules.
     pub ignore: IgnoreRules,
     registry: Mutex<Option<RegistryClient>>,
-    counter: AtomicU64,
     /// Held shared for the whole build, so `rbuild prune` (exclusive) never removes what
     /// this build has written but not yet recorded.
     _store_lock: rbuild_snapshotter::FileLock,
@@ -77,7 +75,6 @@ impl<'a> Session<'a> {
             cache,
             stat_cache: Mutex::new(stat_cache),
             registry: Mutex::new(None),
-            counter: AtomicU64::new(0),
             _store_lock: store_lock,
         })
     }
@@ -108,12 +105,7 @@ impl<'a> Session<'a> {
 
     /// A snapshot key no other step or process uses.
     pub fn unique_key(&self, prefix: &str) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+        format!("{prefix}-{}-{}", std::process::id(), super::unique_suffix())
     }
 
     /// A scratch directory for mount points and temporary files of this build.

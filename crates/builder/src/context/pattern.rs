@@ -95,7 +95,7 @@ impl Pattern {
 
 /// Lexically cleans a slash path like Go's `filepath.Clean`: collapses `//`, removes `.`
 /// elements, resolves `..` against earlier elements, never goes above the root.
-pub(crate) fn clean_path(path: &str) -> String {
+pub fn clean_path(path: &str) -> String {
     if path.is_empty() {
         return ".".to_string();
     }

@@ -9,4 +9,4 @@ mod destination;
 mod write;
 
 pub use destination::{CopyPlanError, DestinationKind, destination_kind};
-pub use write::{CopyError, CopyOptions, CopyStats, copy_selection};
+pub use write::{CopyError, CopyOptions, CopyStats, copy_selection, mkdir_all};

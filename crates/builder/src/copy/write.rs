@@ -207,7 +207,7 @@ fn split_parent(rel: &str) -> (String, Option<String>) {
 /// Creates every missing directory of `rel` inside `root` (0755, owned by uid:gid).
 /// The path is resolved first, so a symlinked component is followed inside the root and
 /// the directories created are the ones the link leads to.
-fn mkdir_all(root: &Path, rel: &str, uid: u32, gid: u32) -> Result<(), CopyError> {
+pub fn mkdir_all(root: &Path, rel: &str, uid: u32, gid: u32) -> Result<(), CopyError> {
     let resolved = resolve_in_root(root, rel, true)?;
     let below = resolved.strip_prefix(root).unwrap_or(Path::new(""));
     let mut path = root.to_path_buf();

@@ -113,19 +113,9 @@ pub fn join_workdir(current: &str, arg: &str) -> String {
     let joined = if arg.starts_with('/') {
         arg.to_string()
     } else {
-        format!("{}/{arg}", current.trim_end_matches('/'))
+        format!("/{current}/{arg}")
     };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    crate::context::clean_path(&joined)
 }
 
 /// Applies a metadata instruction (already expanded) and returns its history entry.

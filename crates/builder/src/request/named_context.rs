@@ -76,8 +76,8 @@ mod tests {
     #[test]
     fn the_three_kinds() {
         assert_eq!(
-            parse_build_context("src=../shared").unwrap(),
-            ("src".into(), NamedContext::Directory("../shared".into()))
+            parse_build_context("src=../common").unwrap(),
+            ("src".into(), NamedContext::Directory("../common".into()))
         );
         assert_eq!(
             parse_build_context("alpine=docker-image://localhost:5000/alpine:3.20")

@@ -477,26 +477,8 @@ fn directory_mount_point(mount: &SandboxMount) -> Option<PathBuf> {
 /// Creates missing mount points (and their parents) as empty root-owned 0755 directories,
 /// resolving every path inside `root`.
 fn create_mount_points(root: &std::path::Path, targets: &[PathBuf]) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
     for target in targets {
-        let mut walked = String::new();
-        for part in target
-            .to_string_lossy()
-            .split('/')
-            .filter(|p| !p.is_empty())
-        {
-            walked.push('/');
-            walked.push_str(part);
-            let path =
-                crate::context::resolve_in_root(root, &walked, true).map_err(|e| e.to_string())?;
-            if std::fs::symlink_metadata(&path).is_ok() {
-                continue;
-            }
-            std::fs::create_dir(&path)
-                .map_err(|e| format!("cannot create mount point {walked}: {e}"))?;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .map_err(|e| format!("cannot set mode of {walked}: {e}"))?;
-        }
+        crate::copy::mkdir_all(root, &target.to_string_lossy(), 0, 0).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use rbuild_parser::plan::PlannedInstruction;
 
 use crate::build::error::BuildError;
 use crate::build::stage::{StageRun, StepOutput};
-use crate::context::resolve_in_root;
+use crate::copy::mkdir_all;
 use crate::mounted::with_mounted;
 use crate::users::resolve_chown;
 
@@ -31,22 +31,8 @@ impl StageRun<'_, '_> {
                     Some(u) => Some(resolve_chown(&root, u).map_err(|e| e.to_string())?),
                     None => None,
                 };
-                let mut walked = String::new();
-                for part in wd.split('/').filter(|p| !p.is_empty()) {
-                    walked.push('/');
-                    walked.push_str(part);
-                    let path = resolve_in_root(&root, &walked, true).map_err(|e| e.to_string())?;
-                    if path.is_dir() {
-                        continue;
-                    }
-                    std::fs::create_dir(&path)
-                        .map_err(|e| format!("cannot create {walked}: {e}"))?;
-                    if let Some((uid, gid)) = owner {
-                        std::os::unix::fs::chown(&path, Some(uid), Some(gid))
-                            .map_err(|e| format!("cannot chown {walked}: {e}"))?;
-                    }
-                }
-                Ok(())
+                let (uid, gid) = owner.unwrap_or((0, 0));
+                mkdir_all(&root, &wd, uid, gid).map_err(|e| e.to_string())
             },
         );
         let _ = std::fs::remove_dir(&target);
