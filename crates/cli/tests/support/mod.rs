@@ -141,30 +141,10 @@ pub fn assert_failure(out: &Output, code: i32, what: &str) -> String {
 
 /// A busybox root file system and a FROM-scratch Dockerfile.
 pub fn write_busybox_context(dir: &Path) {
-    let rootfs = dir.join("rootfs");
-    for d in ["bin", "etc", "tmp", "root"] {
-        std::fs::create_dir_all(rootfs.join(d)).unwrap();
-    }
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
-    let list = Command::new("/bin/busybox").arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
-        if applet != "busybox" {
-            std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-        }
-    }
-    std::fs::write(
-        rootfs.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-    )
-    .unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(rootfs.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM scratch\nCOPY rootfs/ /\nCMD [\"sh\"]\n",
-    )
-    .unwrap();
+    // One definition of the base image's files: the script the README's command uses.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/busybox-context.sh");
+    let status = Command::new("bash").arg(script).arg(dir).status().unwrap();
+    assert!(status.success(), "scripts/busybox-context.sh failed");
 }
 
 /// A context directory with a Dockerfile and files.
