@@ -12,7 +12,8 @@
 //! - [`store`]: the local image store on the snapshotter's content store: a name index
 //!   (atomic, locked) and images by manifest digest; list, tag, remove, inspect.
 //! - [`registry`]: pull and push over oci-client (blocking API, private tokio runtime):
-//!   credentials from the Docker config, mirrors, platform selection, digest checks,
+//!   credentials from the Docker config and its credential helpers (`credsStore`,
+//!   `credHelpers`), mirrors, platform selection, digest checks,
 //!   blob skipping and cross-repository mounts.
 //! - [`export`] / [`import`]: OCI layouts (directory or tar), docker-archives, root file
 //!   system outputs; loading both archive formats. [`output`] parses BuildKit's

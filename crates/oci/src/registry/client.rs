@@ -5,7 +5,7 @@ use std::time::Duration;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 
-use super::credentials::credentials_for;
+use super::credentials::CredentialSource;
 use super::settings::RegistrySettings;
 use crate::error::OciError;
 use crate::model::Platform;
@@ -16,6 +16,7 @@ pub struct RegistryClient {
     pub(super) runtime: tokio::runtime::Runtime,
     pub(super) settings: RegistrySettings,
     pub(super) platform: Platform,
+    pub(super) credentials: CredentialSource,
 }
 
 impl RegistryClient {
@@ -32,6 +33,7 @@ impl RegistryClient {
             runtime,
             settings,
             platform: Platform::host(),
+            credentials: CredentialSource::from_environment(),
         })
     }
 
@@ -43,6 +45,12 @@ impl RegistryClient {
     /// Selects `platform` instead of the host's from multi-platform images.
     pub fn with_platform(mut self, platform: Platform) -> Self {
         self.platform = platform;
+        self
+    }
+
+    /// Takes registry credentials from `source` instead of the environment's Docker config.
+    pub fn with_credentials(mut self, source: CredentialSource) -> Self {
+        self.credentials = source;
         self
     }
 
@@ -76,9 +84,9 @@ impl RegistryClient {
         })
     }
 
-    /// Credentials for `host` from the Docker config, or anonymous.
+    /// Credentials for `host` from the Docker config or its credential helpers, or anonymous.
     pub(super) fn auth(&self, host: &str) -> Result<RegistryAuth, OciError> {
-        Ok(match credentials_for(host)? {
+        Ok(match self.credentials.credentials_for(host)? {
             Some(c) => RegistryAuth::Basic(c.username, c.password),
             None => RegistryAuth::Anonymous,
         })

@@ -7,13 +7,18 @@
 //! registry when the store knows one, and stream uploads from the blob files in chunks.
 
 mod client;
+mod cred_helper;
 mod credentials;
 mod pull;
 mod push;
 mod settings;
 
 pub use client::RegistryClient;
-pub use credentials::{Credentials, credentials_for, docker_config_path};
+pub use cred_helper::{HELPER_PREFIX, helper_get, path_with_first};
+pub use credentials::{
+    CredentialSource, Credentials, DOCKER_HUB_SERVER, credentials_for, docker_config_path,
+    server_address,
+};
 pub use pull::PullReport;
 pub use push::PushReport;
 pub use settings::{
