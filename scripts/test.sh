@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_pkgs=(busybox-static docker-registry skopeo umoci uidmap pigz zstd xz-utils bzip2 iproute2 apache2-utils)
+need_pkgs=(busybox-static git docker-registry skopeo umoci uidmap pigz zstd xz-utils bzip2 iproute2 apache2-utils)
 missing=()
 for p in "${need_pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

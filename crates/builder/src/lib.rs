@@ -12,6 +12,7 @@ pub mod copy;
 pub mod image_config;
 pub mod mounted;
 pub mod prune;
+pub mod remote;
 pub mod request;
 pub mod run_image;
 pub mod users;

@@ -3,6 +3,8 @@
 //! attributes: mode 0600 and the server's `Last-Modified` as its modification time. The file
 //! name is the URL path's last segment, else `__unnamed__` (BuildKit's rule; the server's
 //! `Content-Disposition` is ignored). Downloads are never unpacked, whatever their content.
+//! `--checksum` takes sha256, sha384 or sha512 (BuildKit's algorithms). URLs in messages
+//! are redacted of credentials.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -10,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use sha2::Digest as _;
+
+use crate::remote::{redact_text, redact_url};
 
 /// Why a URL could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +30,7 @@ pub enum DownloadError {
         source: std::io::Error,
     },
     #[error(
-        "invalid --checksum={0}: expected sha256:<64 hex digits> (the only algorithm rbuild verifies)"
+        "invalid --checksum={0}: expected sha256:<64 hex digits>, sha384:<96 hex digits> or sha512:<128 hex digits>"
     )]
     ChecksumSyntax(String),
     #[error("checksum mismatch for {url}: expected {expected}, got {actual}")]
@@ -56,21 +60,73 @@ pub fn is_url(source: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
+/// The digest algorithms `--checksum` accepts, with their hex lengths.
+const CHECKSUM_ALGORITHMS: [(&str, usize); 3] = [("sha256", 64), ("sha384", 96), ("sha512", 128)];
+
 /// Checks the syntax of a `--checksum` value and returns it normalised (lower-case hex).
 pub fn parse_checksum(checksum: &str) -> Result<String, DownloadError> {
-    let hex = checksum
-        .strip_prefix("sha256:")
-        .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
-        .ok_or_else(|| DownloadError::ChecksumSyntax(checksum.to_string()))?;
-    Ok(format!("sha256:{}", hex.to_ascii_lowercase()))
+    let syntax = || DownloadError::ChecksumSyntax(checksum.to_string());
+    let (algorithm, hex) = checksum.split_once(':').ok_or_else(syntax)?;
+    let algorithm = algorithm.to_ascii_lowercase();
+    let (_, len) = CHECKSUM_ALGORITHMS
+        .iter()
+        .find(|(name, _)| *name == algorithm)
+        .ok_or_else(syntax)?;
+    if hex.len() != *len || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(syntax());
+    }
+    Ok(format!("{algorithm}:{}", hex.to_ascii_lowercase()))
+}
+
+/// Hashes a download as it streams: sha256 always (the content digest), plus the
+/// `--checksum` algorithm when it is another one.
+struct StreamHasher {
+    sha256: sha2::Sha256,
+    extra: Option<(&'static str, Box<dyn sha2::digest::DynDigest>)>,
+}
+
+impl StreamHasher {
+    fn new(expected: Option<&str>) -> StreamHasher {
+        let extra: Option<(&'static str, Box<dyn sha2::digest::DynDigest>)> =
+            match expected.and_then(|e| e.split_once(':')).map(|(a, _)| a) {
+                Some("sha384") => Some(("sha384", Box::new(sha2::Sha384::new()))),
+                Some("sha512") => Some(("sha512", Box::new(sha2::Sha512::new()))),
+                _ => None,
+            };
+        StreamHasher {
+            sha256: sha2::Sha256::new(),
+            extra,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        if let Some((_, hasher)) = &mut self.extra {
+            hasher.update(bytes);
+        }
+    }
+
+    /// The sha256 digest, and the digest in the checksum's algorithm.
+    fn finish(self) -> (String, String) {
+        let sha256 = format!("sha256:{}", hex::encode(self.sha256.finalize()));
+        match self.extra {
+            Some((name, hasher)) => {
+                let other = format!("{name}:{}", hex::encode(hasher.finalize()));
+                (sha256, other)
+            }
+            None => (sha256.clone(), sha256),
+        }
+    }
 }
 
 /// Fetches `url` into a new file in `dir` (which must exist and be private to this step).
 pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Download, DownloadError> {
     let expected = checksum.map(parse_checksum).transpose()?;
+    let shown = redact_url(url);
+    // reqwest's messages quote the URL: drop it, ours is redacted.
     let fetch_error = |e: reqwest::Error| DownloadError::Fetch {
-        url: url.to_string(),
-        message: e.to_string(),
+        url: shown.clone(),
+        message: error_chain(&e.without_url()),
     };
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(30))
@@ -82,7 +138,7 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
     let status = response.status();
     if !status.is_success() {
         return Err(DownloadError::Status {
-            url: url.to_string(),
+            url: shown.clone(),
             status: status.as_u16(),
         });
     }
@@ -98,12 +154,12 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
     let file_name = url_file_name(url);
     let path = dir.join(&file_name);
     let write_error = |source| DownloadError::Write {
-        url: url.to_string(),
+        url: shown.clone(),
         path: path.clone(),
         source,
     };
     let mut file = File::create(&path).map_err(write_error)?;
-    let mut hasher = sha2::Sha256::new();
+    let mut hasher = StreamHasher::new(expected.as_deref());
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match response.read(&mut buf) {
@@ -112,8 +168,8 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 return Err(DownloadError::Fetch {
-                    url: url.to_string(),
-                    message: e.to_string(),
+                    url: shown.clone(),
+                    message: redact_text(&e.to_string()),
                 });
             }
         };
@@ -121,15 +177,15 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
         file.write_all(&buf[..n]).map_err(write_error)?;
     }
     file.sync_all().map_err(write_error)?;
-    let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let (digest, checked) = hasher.finish();
     if let Some(expected) = expected
-        && expected != digest
+        && expected != checked
     {
         let _ = std::fs::remove_file(&path);
         return Err(DownloadError::ChecksumMismatch {
-            url: url.to_string(),
+            url: shown.clone(),
             expected,
-            actual: digest,
+            actual: checked,
         });
     }
     // Docker gives downloaded files mode 0600 (no umask games: set it explicitly).
@@ -144,6 +200,21 @@ pub fn download(url: &str, dir: &Path, checksum: Option<&str>) -> Result<Downloa
         digest,
         last_modified,
     })
+}
+
+/// An error and its causes on one line (reqwest's top message alone says little).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let line = e.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = e.source();
+    }
+    redact_text(&text)
 }
 
 /// The last segment of the URL's path, or `__unnamed__` when there is none (BuildKit's
@@ -246,5 +317,38 @@ mod tests {
         );
         assert!(parse_checksum("sha256:abc").is_err());
         assert!(parse_checksum(&format!("sha512:{hex}")).is_err());
+        let long = "Cd".repeat(64);
+        assert_eq!(
+            parse_checksum(&format!("sha512:{long}")).unwrap(),
+            format!("sha512:{}", long.to_lowercase())
+        );
+        assert!(parse_checksum(&format!("sha384:{}", "0".repeat(96))).is_ok());
+        let e = parse_checksum(&format!("md5:{hex}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("sha256") && e.contains("sha384") && e.contains("sha512"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_algorithm_hashes_the_stream() {
+        let body = b"hello world";
+        for (algorithm, expected) in [
+            ("sha256", hex::encode(sha2::Sha256::digest(body))),
+            ("sha384", hex::encode(sha2::Sha384::digest(body))),
+            ("sha512", hex::encode(sha2::Sha512::digest(body))),
+        ] {
+            let mut hasher = StreamHasher::new(Some(&format!("{algorithm}:x")));
+            hasher.update(&body[..5]);
+            hasher.update(&body[5..]);
+            let (sha256, checked) = hasher.finish();
+            assert_eq!(
+                sha256,
+                format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
+            );
+            assert_eq!(checked, format!("{algorithm}:{expected}"));
+        }
     }
 }

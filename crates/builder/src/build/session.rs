@@ -50,8 +50,12 @@ impl<'a> Session<'a> {
         let snapshots = Snapshotter::open(&root)?;
         let cache = CacheIndex::open(&root)?;
         let stat_cache = match &options.context {
-            Some(ctx) => StatCache::load(&stat_cache_file(&root, ctx)),
-            None => StatCache::in_memory(),
+            // A fetched remote context lives in run/ for one build: a saved cache would
+            // never be read again.
+            Some(ctx) if !ctx.starts_with(root.join("run")) => {
+                StatCache::load(&stat_cache_file(&root, ctx))
+            }
+            _ => StatCache::in_memory(),
         };
         let dockerfile_path = match &options.dockerfile {
             Some(super::options::DockerfileSource::Path(p)) => Some(p.clone()),

@@ -8,7 +8,12 @@ mod named_context;
 mod secret;
 mod ssh;
 
-pub use context_arg::{ContextArgError, ContextSpec, DockerfileSpec, resolve_context_arg};
-pub use named_context::{NamedContext, NamedContextError, parse_build_context};
+pub use context_arg::{
+    ContextArgError, ContextSpec, DockerfileSpec, PreparedContext, prepare_context_arg,
+    resolve_context_arg,
+};
+pub use named_context::{
+    NamedContext, NamedContextError, parse_build_context, prepare_build_context,
+};
 pub use secret::{SecretError, SecretSource, SecretSpec, parse_secret};
 pub use ssh::{SshError, SshSpec, parse_ssh};

@@ -1,7 +1,11 @@
 //! `--build-context NAME=VALUE`: replaces a stage, an image or a named context, as buildx
-//! does. VALUE is a local directory, `docker-image://REF` or `oci-layout://PATH[:TAG|@DIGEST]`.
+//! does. VALUE is a local directory, `docker-image://REF`, `oci-layout://PATH[:TAG|@DIGEST]`,
+//! or a remote context — a git repository or an http(s) URL of a tarball (or of one file) —
+//! which [`prepare_build_context`] fetches into a directory first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::remote::{FetchedContext, RemoteContext, RemoteError};
 
 /// What a named context stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +23,7 @@ pub enum NamedContext {
 }
 
 /// A `--build-context` value that cannot be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum NamedContextError {
     #[error(
         "--build-context {0:?}: expected NAME=VALUE (e.g. --build-context base=docker-image://alpine:3.20)"
@@ -29,6 +33,43 @@ pub enum NamedContextError {
         "--build-context {name}: {scheme}:// contexts are not supported (use a local directory, docker-image:// or oci-layout://)"
     )]
     UnsupportedScheme { name: String, scheme: String },
+    #[error(
+        "--build-context {name}: {url} is a remote context: it must be fetched first (rbuild_builder::request::prepare_build_context)"
+    )]
+    Remote { name: String, url: String },
+    // The cause is shown inline (not as a `source`), so that a chain printer shows it once.
+    #[error("--build-context {name}: {error}")]
+    Fetch { name: String, error: RemoteError },
+}
+
+/// Parses one `--build-context` value like [`parse_build_context`], fetching a remote one
+/// into the scratch area of the store at `store_root`: it is then a directory, which lives
+/// as long as the returned [`FetchedContext`].
+pub fn prepare_build_context(
+    text: &str,
+    store_root: &Path,
+) -> Result<(String, NamedContext, Option<FetchedContext>), NamedContextError> {
+    let remote = text
+        .split_once('=')
+        .and_then(|(name, value)| Some((name.trim(), RemoteContext::parse(value)?)));
+    let Some((name, remote)) = remote else {
+        let (name, context) = parse_build_context(text)?;
+        return Ok((name, context, None));
+    };
+    let fetch_error = |error: RemoteError| NamedContextError::Fetch {
+        name: name.to_string(),
+        error,
+    };
+    let remote = remote.map_err(|e| fetch_error(e.into()))?;
+    let fetched = FetchedContext::fetch(&remote, store_root, false).map_err(fetch_error)?;
+    let Some(dir) = fetched.directory.clone() else {
+        return Err(NamedContextError::Syntax(text.to_string()));
+    };
+    Ok((
+        name.to_string(),
+        NamedContext::Directory(dir),
+        Some(fetched),
+    ))
 }
 
 /// Parses one `--build-context` value into its name and context.
@@ -43,6 +84,12 @@ pub fn parse_build_context(text: &str) -> Result<(String, NamedContext), NamedCo
     } else if let Some(rest) = value.strip_prefix("oci-layout://") {
         let (path, reference) = split_layout(rest);
         NamedContext::OciLayout { path, reference }
+    } else if let Some(remote) = RemoteContext::parse(value) {
+        let url = match remote {
+            Ok(remote) => remote.display_url(),
+            Err(e) => e.url,
+        };
+        return Err(NamedContextError::Remote { name, url });
     } else if let Some((scheme, _)) = value.split_once("://") {
         return Err(NamedContextError::UnsupportedScheme {
             name,
@@ -120,6 +167,10 @@ mod tests {
         ));
         assert!(matches!(
             parse_build_context("x=https://example.invalid/repo.git"),
+            Err(NamedContextError::Remote { .. })
+        ));
+        assert!(matches!(
+            parse_build_context("x=ftp://example.invalid/x"),
             Err(NamedContextError::UnsupportedScheme { .. })
         ));
     }

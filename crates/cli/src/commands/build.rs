@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use rbuild_builder::build::{BuildOptions, NetworkChoice, build, export_outputs};
 use rbuild_builder::request::{
-    ContextSpec, DockerfileSpec, parse_build_context, parse_secret, parse_ssh, resolve_context_arg,
+    ContextSpec, DockerfileSpec, parse_secret, parse_ssh, prepare_build_context,
+    prepare_context_arg,
 };
 use rbuild_oci::output::{OutputKind, OutputSpec};
 use rbuild_parser::plan::BuildArgs;
@@ -70,7 +71,7 @@ pub struct BuildCommandArgs {
     /// After the build, list every step that missed the cache and why (also with -q)
     #[arg(long = "explain-cache")]
     pub explain_cache: bool,
-    /// Extra named contexts (NAME=DIR | docker-image://REF | oci-layout://PATH[:TAG])
+    /// Extra named contexts (NAME=DIR | docker-image://REF | oci-layout://PATH[:TAG] | GIT-URL | TAR-URL)
     #[arg(long = "build-context", value_name = "NAME=VALUE")]
     pub build_contexts: Vec<String>,
     /// Network for RUN steps: default, none or host
@@ -82,19 +83,24 @@ pub struct BuildCommandArgs {
     /// Layer compression: gzip, zstd or uncompressed
     #[arg(long, default_value = "gzip")]
     pub compression: String,
-    /// The build context: a directory, a Dockerfile, or `-` (Dockerfile on standard input)
+    /// The build context: a directory, a Dockerfile, `-` (Dockerfile on standard input), a git
+    /// URL (REPO.git#REF:SUBDIR) or the URL of a tarball or Dockerfile
     #[arg(value_name = "CONTEXT")]
     pub context: String,
 }
 
 pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Result<i32> {
-    let (context, dockerfile) = resolve_context_arg(&args.context, args.file.as_deref())?;
-    let mut options = match &context {
+    let store_root = super::images::store_root(root);
+    // A git or URL context is fetched into the store's scratch area; `prepared` (and
+    // `fetched_contexts` for --build-context) keep it there until the build is over.
+    let prepared = prepare_context_arg(&args.context, args.file.as_deref(), &store_root)?;
+    let mut options = match &prepared.context {
         ContextSpec::Directory(dir) => BuildOptions::new(dir),
         ContextSpec::Empty => BuildOptions::without_context(),
     };
-    options = match dockerfile {
+    options = match prepared.dockerfile.clone() {
         DockerfileSpec::File(path) => options.dockerfile(path),
+        DockerfileSpec::Text { name, text } => options.dockerfile_text(name, text),
         DockerfileSpec::Stdin => {
             let mut text = String::new();
             std::io::stdin()
@@ -140,8 +146,11 @@ pub fn run(args: BuildCommandArgs, root: Option<&std::path::Path>) -> anyhow::Re
     for s in &args.ssh {
         options.ssh.push(parse_ssh(s, agent.as_deref())?);
     }
+    let mut fetched_contexts = Vec::new();
     for c in &args.build_contexts {
-        options.named_contexts.push(parse_build_context(c)?);
+        let (name, context, fetched) = prepare_build_context(c, &store_root)?;
+        fetched_contexts.extend(fetched);
+        options.named_contexts.push((name, context));
     }
     let mut outputs = Vec::new();
     for o in &args.outputs {
