@@ -57,6 +57,11 @@ pub fn run_images(args: ImagesArgs, root: Option<&Path>) -> anyhow::Result<i32> 
     if args.digests {
         table[0].insert(2, "DIGEST".to_string());
     }
+    // Multi-platform images list their platforms in an extra column.
+    let any_multi = rows.iter().any(|r| !r.platforms.is_empty());
+    if any_multi {
+        table[0].push("PLATFORMS".to_string());
+    }
     for row in &rows {
         let names: Vec<(String, String)> = if row.repo_tags.is_empty() {
             vec![("<none>".to_string(), "<none>".to_string())]
@@ -81,6 +86,9 @@ pub fn run_images(args: ImagesArgs, root: Option<&Path>) -> anyhow::Result<i32> 
             ];
             if args.digests {
                 line.insert(2, row.manifest_digest.to_string());
+            }
+            if any_multi {
+                line.push(row.platforms.join(","));
             }
             table.push(line);
         }

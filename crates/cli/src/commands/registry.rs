@@ -11,8 +11,11 @@ use super::images::open_store;
 #[derive(clap::Args)]
 pub struct PullArgs {
     /// Platform to select from multi-platform images (os/arch[/variant]; default: this host)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "all_platforms")]
     pub platform: Option<String>,
+    /// Pull every platform of a multi-platform image and keep the whole index under the name
+    #[arg(long)]
+    pub all_platforms: bool,
     /// The image to pull
     pub name: String,
 }
@@ -25,11 +28,19 @@ pub fn run_pull(args: PullArgs, root: Option<&Path>) -> anyhow::Result<i32> {
         Some(text) => Platform::parse(text).map_err(anyhow::Error::msg)?,
         None => Platform::host(),
     };
-    client = client.with_platform(wanted.clone());
+    client = client
+        .with_platform(wanted.clone())
+        .with_all_platforms(args.all_platforms);
     let report = client.pull(&store, &reference)?;
     // A single-platform image is taken as it is (like Docker), but say when it will not fit.
-    let config = store.image(&report.manifest_digest)?.config;
-    if config.os != wanted.os || config.architecture != wanted.architecture {
+    let whole_index = store.stored_index(&report.manifest_digest)?;
+    let config = match &whole_index {
+        Some(_) => None,
+        None => Some(store.image(&report.manifest_digest)?.config),
+    };
+    if let Some(config) = config
+        && (config.os != wanted.os || config.architecture != wanted.architecture)
+    {
         eprintln!(
             "warning: {} is for {}/{}, not {wanted}",
             reference.familiar(),
@@ -44,6 +55,9 @@ pub fn run_pull(args: PullArgs, root: Option<&Path>) -> anyhow::Result<i32> {
         report.downloaded.len(),
         report.already_present.len()
     );
+    if let Some(index) = whole_index {
+        eprintln!("platforms: {}", index.index.platforms().join(", "));
+    }
     println!("Digest: {}", report.manifest_digest);
     Ok(0)
 }

@@ -2,6 +2,7 @@
 //! `podman save`) and OCI layouts (directory or tar). The format is detected from the
 //! content (`manifest.json` vs `index.json` + `oci-layout`).
 
+mod multi_platform;
 mod staging;
 
 use std::io::Read;
@@ -13,7 +14,7 @@ use crate::compress::CompressionOptions;
 use crate::error::{IoContext, OciError, json_err};
 use crate::export::docker_archive::ArchiveManifestEntry;
 use crate::export::oci_layout::entry_name;
-use crate::model::{Descriptor, ImageConfig, Index, Manifest, Platform, media_types};
+use crate::model::{Descriptor, ImageConfig, Index, Manifest, media_types};
 use crate::reference::Reference;
 use crate::store::ImageStore;
 use staging::Staged;
@@ -123,30 +124,15 @@ fn load_oci(store: &ImageStore, staged: &Staged) -> Result<Vec<LoadedImage>, Oci
         serde_json::from_slice(&staged.read("index.json")?).map_err(json_err("index.json"))?;
     let mut loaded: Vec<LoadedImage> = Vec::new();
     for entry in &index.manifests {
-        let descriptor = if media_types::is_index(&entry.media_type) {
-            let nested: Index = serde_json::from_slice(&copy_blob(store, staged, entry)?)
-                .map_err(json_err(format!("index {}", entry.digest)))?;
-            let platform = Platform::host();
-            nested
-                .select(&platform)
-                .cloned()
-                .ok_or_else(|| OciError::NoMatchingPlatform {
-                    reference: staged.archive().display().to_string(),
-                    wanted: platform.to_string(),
-                    available: nested.platforms().join(", "),
-                })?
+        // A multi-platform image is kept whole: the name points at its index.
+        let (descriptor, id) = if media_types::is_index(&entry.media_type) {
+            let id = multi_platform::copy_index(store, staged, entry)?;
+            (entry.clone(), id)
+        } else if media_types::is_manifest(&entry.media_type) {
+            (entry.clone(), copy_image(store, staged, entry)?)
         } else {
-            entry.clone()
-        };
-        if !media_types::is_manifest(&descriptor.media_type) {
             continue; // attestations and other artifacts
-        }
-        let manifest: Manifest = serde_json::from_slice(&copy_blob(store, staged, &descriptor)?)
-            .map_err(json_err(format!("manifest {}", descriptor.digest)))?;
-        copy_blob(store, staged, &manifest.config)?;
-        for layer in &manifest.layers {
-            copy_blob(store, staged, layer)?;
-        }
+        };
         let name = entry_name(entry);
         match &name {
             Some(reference) => store.tag(reference, &descriptor.digest)?,
@@ -159,12 +145,28 @@ fn load_oci(store: &ImageStore, staged: &Staged) -> Result<Vec<LoadedImage>, Oci
             Some(existing) => existing.names.extend(name),
             None => loaded.push(LoadedImage {
                 manifest_digest: descriptor.digest.clone(),
-                id: manifest.config.digest.clone(),
+                id,
                 names: name.into_iter().collect(),
             }),
         }
     }
     Ok(loaded)
+}
+
+/// Copies the image manifest `descriptor` with its config and layers into the store and
+/// returns the image ID (config digest).
+fn copy_image(
+    store: &ImageStore,
+    staged: &Staged,
+    descriptor: &Descriptor,
+) -> Result<Digest, OciError> {
+    let manifest: Manifest = serde_json::from_slice(&copy_blob(store, staged, descriptor)?)
+        .map_err(json_err(format!("manifest {}", descriptor.digest)))?;
+    copy_blob(store, staged, &manifest.config)?;
+    for layer in &manifest.layers {
+        copy_blob(store, staged, layer)?;
+    }
+    Ok(manifest.config.digest)
 }
 
 /// Copies `blobs/sha256/<hex>` into the content store, verifying its digest, and returns

@@ -17,6 +17,7 @@ pub struct RegistryClient {
     pub(super) settings: RegistrySettings,
     pub(super) platform: Platform,
     pub(super) credentials: CredentialSource,
+    pub(super) all_platforms: bool,
 }
 
 impl RegistryClient {
@@ -34,6 +35,7 @@ impl RegistryClient {
             settings,
             platform: Platform::host(),
             credentials: CredentialSource::from_environment(),
+            all_platforms: false,
         })
     }
 
@@ -45,6 +47,13 @@ impl RegistryClient {
     /// Selects `platform` instead of the host's from multi-platform images.
     pub fn with_platform(mut self, platform: Platform) -> Self {
         self.platform = platform;
+        self
+    }
+
+    /// Pulls every platform of a multi-platform image and stores the whole index under the
+    /// name (like `docker pull --all-platforms`), instead of only the selected platform.
+    pub fn with_all_platforms(mut self, all: bool) -> Self {
+        self.all_platforms = all;
         self
     }
 

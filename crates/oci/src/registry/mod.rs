@@ -10,7 +10,9 @@ mod client;
 mod cred_helper;
 mod credentials;
 mod pull;
+mod pull_index;
 mod push;
+mod push_index;
 mod settings;
 
 pub use client::RegistryClient;

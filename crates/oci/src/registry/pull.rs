@@ -9,22 +9,24 @@ use oci_client::secrets::RegistryAuth;
 use rbuild_snapshotter::{ContentStore, Digest, StoreError};
 
 use super::client::{RegistryClient, oci_reference, registry_error};
+use super::pull_index::pull_whole_index;
 use crate::error::{OciError, json_err};
 use crate::model::{Descriptor, Index, Manifest, media_types};
 use crate::reference::Reference;
 use crate::store::ImageStore;
 
 /// Parallel blob downloads per pull.
-const PARALLEL_DOWNLOADS: usize = 4;
+pub(super) const PARALLEL_DOWNLOADS: usize = 4;
 
 /// What a pull did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullReport {
     /// The host the image came from (a mirror or the registry itself).
     pub source: String,
-    /// The manifest digest stored (the platform's manifest, not the index).
+    /// The digest stored under the name: the platform's manifest, or the index when every
+    /// platform was pulled ([`RegistryClient::with_all_platforms`]).
     pub manifest_digest: Digest,
-    /// The image ID (config digest).
+    /// The image ID (config digest; the host platform's, or the first one's, for an index).
     pub id: Digest,
     /// Blobs downloaded.
     pub downloaded: Vec<Digest>,
@@ -73,6 +75,10 @@ impl RegistryClient {
             let target = oci_reference(host, reference);
             let (bytes, media_type) =
                 fetch_manifest(&client, &target, &auth, host, reference.digest()).await?;
+            if self.all_platforms && media_types::is_index(&media_type) {
+                return pull_whole_index(&client, &target, &auth, store, host, reference, bytes)
+                    .await;
+            }
             let (bytes, target) = if media_types::is_index(&media_type) {
                 let index: Index = serde_json::from_slice(&bytes)
                     .map_err(json_err(format!("index of {reference}")))?;
@@ -123,7 +129,7 @@ impl RegistryClient {
 
 /// Fetches a manifest or index, checks it against `expected` when pinned, and returns its
 /// bytes and media type.
-async fn fetch_manifest(
+pub(super) async fn fetch_manifest(
     client: &oci_client::Client,
     target: &oci_client::Reference,
     auth: &RegistryAuth,
@@ -155,7 +161,7 @@ async fn fetch_manifest(
 }
 
 /// Streams one blob into the content store; the store's writer checks the digest.
-async fn fetch_blob(
+pub(super) async fn fetch_blob(
     client: &oci_client::Client,
     target: &oci_client::Reference,
     content: &ContentStore,

@@ -31,14 +31,32 @@ pub struct PushReport {
 }
 
 impl RegistryClient {
-    /// Pushes the local image `source` (name or ID) as `target`.
+    /// Pushes the local image `source` (name or ID) as `target`: one image, or, for a
+    /// multi-platform image, every platform's image and then the index.
     pub fn push(
         &self,
         store: &ImageStore,
         source: &str,
         target: &Reference,
     ) -> Result<PushReport, OciError> {
-        let image = store.resolve(source)?;
+        let digest = store.lookup(source)?;
+        let report = match store.stored_index(&digest)? {
+            Some(index) => self.push_index(store, &index, target)?,
+            None => self.push_manifest(store, &digest, target)?,
+        };
+        store.add_repo_digest(target, &report.manifest_digest)?;
+        Ok(report)
+    }
+
+    /// Pushes the image with manifest `manifest_digest` and its blobs as `target` (by its
+    /// tag, else by the digest of the manifest pushed).
+    pub(super) fn push_manifest(
+        &self,
+        store: &ImageStore,
+        manifest_digest: &Digest,
+        target: &Reference,
+    ) -> Result<PushReport, OciError> {
+        let image = store.image(manifest_digest)?;
         let host = target.registry().to_string();
         let client = self.oci_client(&host);
         let auth = self.auth(&host)?;
@@ -113,7 +131,11 @@ impl RegistryClient {
                     target.repository().to_string(),
                     tag.to_string(),
                 ),
-                None => destination.clone(),
+                None => oci_client::Reference::with_digest(
+                    host.clone(),
+                    target.repository().to_string(),
+                    image.manifest_digest.to_string(),
+                ),
             };
             client
                 .push_manifest_raw(&tagged, manifest, content_type)
@@ -123,7 +145,6 @@ impl RegistryClient {
                 })?;
             Ok::<(), OciError>(())
         })?;
-        store.add_repo_digest(target, &image.manifest_digest)?;
         Ok(report)
     }
 }

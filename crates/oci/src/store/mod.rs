@@ -3,8 +3,10 @@
 //!
 //! An image's ID is its config digest (as in Docker); its identity in the store is its
 //! manifest digest. Removing a name never deletes blobs: unreferenced blobs are left for
-//! prune, which asks [`ImageStore::blobs_in_use`] what to keep.
+//! prune, which asks [`ImageStore::blobs_in_use`] what to keep. A name may also point at a
+//! multi-platform index ([`index`]): single-image commands then get the host's platform.
 
+mod index;
 mod inspect;
 mod layers;
 mod names;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use rbuild_snapshotter::{ContentStore, Digest};
 use serde::Serialize;
 
+pub use index::{StoredIndex, platform_entry};
 pub use layers::LayerBlob;
 pub use names::NameIndex;
 
@@ -79,8 +82,11 @@ pub struct ImageSummary {
     pub repo_digests: Vec<String>,
     /// Creation time from the config.
     pub created: Option<String>,
-    /// Content size in bytes.
+    /// Content size in bytes (all platforms' blobs for a multi-platform image).
     pub size: u64,
+    /// The platforms of a multi-platform image (empty for a single image).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<String>,
 }
 
 impl ImageStore {
@@ -180,9 +186,13 @@ impl ImageStore {
         self.put_json(&manifest, manifest_type)
     }
 
-    /// Reads the image whose manifest has `manifest_digest`.
+    /// Reads the image whose manifest has `manifest_digest`; for an index, the host
+    /// platform's image ([`ImageStore::image_for_platform`]).
     pub fn image(&self, manifest_digest: &Digest) -> Result<StoredImage, OciError> {
         let bytes = self.read_blob(manifest_digest)?;
+        if index::is_index_document(&bytes) {
+            return self.image_for_platform(manifest_digest, &crate::model::Platform::host());
+        }
         let manifest: Manifest = serde_json::from_slice(&bytes)
             .map_err(json_err(format!("manifest {manifest_digest}")))?;
         let config_bytes = self.read_blob(&manifest.config.digest)?;
@@ -224,7 +234,7 @@ impl ImageStore {
         // A full manifest digest names a stored image even when nothing else does.
         if let Ok(digest) = text.parse::<Digest>()
             && self.content.contains(&digest)
-            && self.image(&digest).is_ok()
+            && self.check_stored(&digest).is_ok()
         {
             return Ok(digest);
         }
@@ -236,9 +246,12 @@ impl ImageStore {
         let prefix = prefix.to_ascii_lowercase();
         let mut matches: BTreeMap<Digest, Digest> = BTreeMap::new();
         for manifest_digest in index.names.values().collect::<BTreeSet<_>>() {
-            let image = self.image(manifest_digest)?;
-            if image.id().hex().starts_with(&prefix) || manifest_digest.hex().starts_with(&prefix) {
-                matches.insert(image.id().clone(), manifest_digest.clone());
+            // An index without the host's platform has no ID here, only its digest.
+            let id = self.image(manifest_digest).map(|i| i.id().clone());
+            let id_matches = id.as_ref().is_ok_and(|id| id.hex().starts_with(&prefix));
+            if id_matches || manifest_digest.hex().starts_with(&prefix) {
+                let key = id.unwrap_or_else(|_| manifest_digest.clone());
+                matches.insert(key, manifest_digest.clone());
             }
         }
         let ids = matches.keys().map(ToString::to_string).collect::<Vec<_>>();
@@ -255,13 +268,22 @@ impl ImageStore {
 
     /// Reads the image `name_or_id` refers to.
     pub fn resolve(&self, name_or_id: &str) -> Result<StoredImage, OciError> {
-        self.image(&self.lookup(name_or_id)?)
+        self.image(&self.lookup(name_or_id)?).map_err(|e| match e {
+            OciError::NoMatchingPlatform {
+                wanted, available, ..
+            } => OciError::NoMatchingPlatform {
+                reference: name_or_id.to_string(),
+                wanted,
+                available,
+            },
+            other => other,
+        })
     }
 
     /// Points `reference` at the image with `manifest_digest` (which must be stored).
     pub fn tag(&self, reference: &Reference, manifest_digest: &Digest) -> Result<(), OciError> {
         // Fail before naming something we cannot read back.
-        self.image(manifest_digest)?;
+        self.check_stored(manifest_digest)?;
         self.names.update(|index| {
             index
                 .names
@@ -288,7 +310,7 @@ impl ImageStore {
     /// Keeps an image that has no name (e.g. loaded from an archive without names) visible
     /// in `rbuild images` as `<none>`, by its manifest digest.
     pub fn keep_untagged(&self, manifest_digest: &Digest) -> Result<(), OciError> {
-        self.image(manifest_digest)?;
+        self.check_stored(manifest_digest)?;
         self.names.update(|index| {
             let already = index.names.values().any(|d| d == manifest_digest);
             if !already {
@@ -374,14 +396,15 @@ impl ImageStore {
         }
         let mut rows = Vec::new();
         for (manifest_digest, (repo_tags, repo_digests)) in by_manifest {
-            let image = self.image(&manifest_digest)?;
+            let (image, size, platforms) = self.summary_of(&manifest_digest)?;
             rows.push(ImageSummary {
                 id: image.id().clone(),
                 manifest_digest,
                 repo_tags,
                 repo_digests,
                 created: image.config.created.clone(),
-                size: image.content_size(),
+                size,
+                platforms,
             });
         }
         rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
@@ -391,18 +414,29 @@ impl ImageStore {
     /// `docker image inspect`-style JSON for `name_or_id`.
     pub fn inspect(&self, name_or_id: &str) -> Result<serde_json::Value, OciError> {
         let image = self.resolve(name_or_id)?;
-        let index = self.names.read()?;
+        let mut index = self.names.read()?;
+        // Names of a multi-platform image point at its index: show them on the platform
+        // image inspected.
+        let target = self.lookup(name_or_id)?;
+        if target != image.manifest_digest {
+            for digest in index.names.values_mut().filter(|d| **d == target) {
+                *digest = image.manifest_digest.clone();
+            }
+        }
         Ok(inspect::inspect_json(&image, &index))
     }
 
-    /// Every blob that named images use (manifests, configs, layers), for prune.
+    /// Every blob that named images use (indexes and every platform's manifests, configs
+    /// and layers), for prune.
     pub fn blobs_in_use(&self) -> Result<BTreeSet<Digest>, OciError> {
         let mut keep = BTreeSet::new();
         for digest in self.names.read()?.names.values().collect::<BTreeSet<_>>() {
-            let image = self.image(digest)?;
             keep.insert(digest.clone());
-            keep.insert(image.manifest.config.digest.clone());
-            keep.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
+            for (_, image) in self.platform_images(digest)? {
+                keep.insert(image.manifest_digest.clone());
+                keep.insert(image.manifest.config.digest.clone());
+                keep.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
+            }
         }
         Ok(keep)
     }
