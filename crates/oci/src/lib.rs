@@ -10,10 +10,11 @@
 //! - [`compress`]: gzip in parallel blocks (pigz-style, zlib-rs), multithreaded zstd,
 //!   uncompressed — deterministic whatever the core count, bounded memory.
 //! - [`store`]: the local image store on the snapshotter's content store: a name index
-//!   (atomic, locked) and images by manifest digest; list, tag, remove, inspect.
+//!   (atomic, locked) and images by manifest digest, or multi-platform images by index
+//!   digest (single-image users get the host platform); list, tag, remove, inspect.
 //! - [`registry`]: pull and push over oci-client (blocking API, private tokio runtime):
 //!   credentials from the Docker config and its credential helpers (`credsStore`,
-//!   `credHelpers`), mirrors, platform selection, digest checks,
+//!   `credHelpers`), mirrors, platform selection or whole indexes, digest checks,
 //!   blob skipping and cross-repository mounts.
 //! - [`export`] / [`import`]: OCI layouts (directory or tar), docker-archives, root file
 //!   system outputs; loading both archive formats. [`output`] parses BuildKit's
