@@ -474,3 +474,125 @@ fn add_checksum_with_sha384_and_sha512() {
         .to_string();
     assert!(err.contains("sha384") && err.contains("sha512"), "{err}");
 }
+
+#[test]
+fn add_a_git_repository_with_and_without_its_git_dir() {
+    if !can_run() {
+        return;
+    }
+    let repo = make_repo();
+    let daemon = GitDaemon::start(repo.served.path());
+    let store = empty_store();
+    let url = daemon.url("repo.git");
+    let ctx = context_dir(&format!(
+        "FROM scratch\n\
+         ADD {url}#v1 /src/\n\
+         ADD --keep-git-dir {url}?branch=feature /kept\n\
+         ADD --checksum={first} {url}#v1:sub /sub-only\n",
+        first = repo.first
+    ));
+    let (outcome, events) = store.build_events(BuildOptions::new(ctx.path()));
+    let outcome = outcome.unwrap();
+    assert_eq!(step_summary(&events).0.len(), 3);
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "src/a.txt"), "v1");
+    assert_eq!(read(fs.path(), "src/sub/hello.txt"), "hello from sub");
+    assert!(!path(fs.path(), "src/.git").exists());
+    assert_eq!(read(fs.path(), "kept/feature.txt"), "feature work");
+    assert!(path(fs.path(), "kept/.git/HEAD").is_file());
+    assert_eq!(read(fs.path(), "sub-only/hello.txt"), "hello from sub");
+    assert!(!path(fs.path(), "sub-only/a.txt").exists());
+    assert_no_leftovers(&store);
+
+    // Same commits: every step is a cache hit.
+    let (again, events) = store.build_events(BuildOptions::new(ctx.path()));
+    assert_eq!(again.unwrap().image_id, outcome.image_id);
+    let (ran, cached) = step_summary(&events);
+    assert!(ran.is_empty() && cached.len() == 3, "{ran:?}");
+
+    let bad = context_dir(&format!("FROM scratch\nADD {url}#no-such-tag /x/\n"));
+    let err = store
+        .build(BuildOptions::new(bad.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ref \"no-such-tag\" not found"), "{err}");
+    let wrong = context_dir(&format!(
+        "FROM scratch\nADD --checksum=abcdef0 {url}#v1 /x/\n"
+    ));
+    let err = store
+        .build(BuildOptions::new(wrong.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not the expected abcdef0"), "{err}");
+    assert_no_leftovers(&store);
+}
+
+#[test]
+fn submodules_are_checked_out_unless_disabled() {
+    if !can_run() {
+        return;
+    }
+    let served = tempfile::tempdir().unwrap();
+    let s = served.path();
+    let lib = tempfile::tempdir().unwrap();
+    git(lib.path(), &["init", "-q", "."]);
+    write(lib.path(), "lib.txt", "library");
+    git(lib.path(), &["add", "."]);
+    git(lib.path(), &["commit", "-q", "-m", "lib"]);
+    git(
+        s,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            lib.path().to_str().unwrap(),
+            "lib.git",
+        ],
+    );
+
+    let app = tempfile::tempdir().unwrap();
+    let a = app.path();
+    git(a, &["init", "-q", "."]);
+    write(a, "Dockerfile", "FROM scratch\nCOPY . /ctx/\n");
+    let lib_path = s.join("lib.git");
+    git(
+        a,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            lib_path.to_str().unwrap(),
+            "vendor/lib",
+        ],
+    );
+    // Relative to the superproject's remote, as hosted repositories usually write it.
+    git(
+        a,
+        &[
+            "config",
+            "-f",
+            ".gitmodules",
+            "submodule.vendor/lib.url",
+            "../lib.git",
+        ],
+    );
+    git(a, &["add", "."]);
+    git(a, &["commit", "-q", "-m", "app with a submodule"]);
+    git(
+        s,
+        &["clone", "-q", "--bare", a.to_str().unwrap(), "app.git"],
+    );
+
+    let daemon = GitDaemon::start(s);
+    let store = empty_store();
+    let fs = build_remote(&store, &daemon.url("app.git"), None).unwrap();
+    assert_eq!(read(fs.path(), "ctx/vendor/lib/lib.txt"), "library");
+    assert!(!path(fs.path(), "ctx/vendor/lib/.git").exists());
+    assert!(!path(fs.path(), "ctx/.git").exists());
+
+    let fs = build_remote(&store, &daemon.url("app.git?submodules=false"), None).unwrap();
+    assert!(!path(fs.path(), "ctx/vendor/lib/lib.txt").exists());
+    assert_no_leftovers(&store);
+}

@@ -1,9 +1,12 @@
-//! ADD's extra powers over COPY: local archives are unpacked, and URLs are fetched.
+//! ADD's extra powers over COPY: local archives are unpacked, URLs are fetched, and git
+//! repositories are checked out.
 
 mod archive;
+mod git;
 mod url;
 
 pub use archive::{Compression, detect_compression, open_archive};
+pub use git::{FetchedRepository, fetch_repository, is_git_source};
 pub use url::{
     Download, DownloadError, download, is_url, parse_checksum, parse_http_date, url_file_name,
 };

@@ -155,4 +155,10 @@ impl FetchedContext {
     pub fn scratch_dir(&self) -> &Path {
         self.scratch.path()
     }
+
+    /// The scratch directory itself, for a caller that keeps it with other temporary
+    /// directories (the files go when it is dropped).
+    pub fn into_scratch(self) -> tempfile::TempDir {
+        self.scratch
+    }
 }

@@ -11,7 +11,7 @@ use rbuild_parser::plan::PlannedInstruction;
 use rbuild_snapshotter::{Digest, ExtractOptions, Mount, extract_layer};
 
 use super::mount_from::FromSource;
-use crate::add::{download, is_url, open_archive, parse_checksum};
+use crate::add::{download, fetch_repository, is_git_source, is_url, open_archive, parse_checksum};
 use crate::build::error::BuildError;
 use crate::build::stage::{StageRun, StepOutput};
 use crate::cache::{SourceInputs, StepInputs};
@@ -134,6 +134,33 @@ impl StageRun<'_, '_> {
                 let entries = walk_source(&name, &path, &IgnoreRules::none())
                     .map_err(|e| self.step_error(planned, e.to_string()))?;
                 sources.push(PlannedSource::Listed { name, entries });
+                continue;
+            }
+            if is_add && is_git_source(src) {
+                // BuildKit's ADD of a git repository: its contents go to the destination; the
+                // commit keys the cache.
+                let repo = fetch_repository(
+                    src,
+                    fc.keep_git_dir,
+                    fc.checksum.as_deref(),
+                    &self.session.root,
+                )
+                .map_err(|e| self.step_error(planned, e.to_string()))?;
+                let entries = walk_source(".", &repo.directory, &IgnoreRules::none())
+                    .map_err(|e| self.step_error(planned, e.to_string()))?;
+                sources.push(PlannedSource::Listed {
+                    name: ".".into(),
+                    entries,
+                });
+                let digest = format!("git:{}", repo.commit);
+                downloads.push(repo.scratch);
+                inputs.sources.insert(
+                    src.clone(),
+                    SourceInputs {
+                        digest,
+                        ..Default::default()
+                    },
+                );
                 continue;
             }
             if is_url(src) {
