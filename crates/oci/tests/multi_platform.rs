@@ -171,6 +171,16 @@ fn index_push_pull_all_platforms_and_load() {
     assert!(again.uploaded.is_empty(), "{again:?}");
     assert_eq!(again.manifest_digest, pushed);
 
+    // One platform alone to another repository: its blobs are mounted from the index's
+    // repository (which holds every platform's blobs), not uploaded.
+    let (arm_entry, arm_image) = store.platform_images(&pushed).unwrap().remove(1);
+    let solo = Reference::parse(&format!("{}/solo/other:v1", registry.host())).unwrap();
+    let mounted = client()
+        .push(&store, &arm_entry.digest.to_string(), &solo)
+        .unwrap();
+    assert!(mounted.uploaded.is_empty(), "{mounted:?}");
+    assert!(mounted.mounted.contains(arm_image.id()), "{mounted:?}");
+
     // Pull back every platform: the same index and manifests, all blobs present.
     let fresh = ImageStore::open(&dir.path().join("b")).unwrap();
     let pulled = client()

@@ -173,18 +173,25 @@ fn mount_sources(
         {
             continue;
         }
-        let Ok(other) = store.image(&manifest_digest) else {
+        // Every platform of a multi-platform image there can lend its blobs.
+        let Ok(others) = store.platform_images(&manifest_digest) else {
             continue;
         };
-        let shared: Vec<Digest> = other
-            .manifest
-            .layers
+        let mut shared: Vec<Digest> = others
             .iter()
-            .map(|l| &l.digest)
-            .chain(std::iter::once(&other.manifest.config.digest))
+            .flat_map(|(_, other)| {
+                other
+                    .manifest
+                    .layers
+                    .iter()
+                    .map(|l| &l.digest)
+                    .chain(std::iter::once(&other.manifest.config.digest))
+            })
             .filter(|d| wanted.contains(d))
             .cloned()
             .collect();
+        shared.sort();
+        shared.dedup();
         if shared.is_empty() {
             continue;
         }
