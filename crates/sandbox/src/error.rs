@@ -31,10 +31,13 @@ pub enum SetupStep {
     SetUid,
     ChangeDir,
     Exec,
+    CreateTerminal,
+    AttachTerminal,
+    SessionStart,
 }
 
 impl SetupStep {
-    const ALL: [SetupStep; 23] = [
+    const ALL: [SetupStep; 26] = [
         SetupStep::WaitForIdMapping,
         SetupStep::MakeMountsPrivate,
         SetupStep::MountRoot,
@@ -58,6 +61,9 @@ impl SetupStep {
         SetupStep::SetUid,
         SetupStep::ChangeDir,
         SetupStep::Exec,
+        SetupStep::CreateTerminal,
+        SetupStep::AttachTerminal,
+        SetupStep::SessionStart,
     ];
 
     pub(crate) fn from_u32(value: u32) -> Option<SetupStep> {
@@ -84,13 +90,18 @@ impl SetupStep {
                 "reading /etc/passwd or /etc/group of the root file system"
             }
             SetupStep::CreateWorkdir => "creating the working directory",
-            SetupStep::OpenDevNull => "opening /dev/null for stdin",
+            SetupStep::OpenDevNull => "connecting the command's stdin, stdout and stderr",
             SetupStep::StartCommand => "starting the command process",
             SetupStep::SetGroups => "setting supplementary groups",
             SetupStep::SetGid => "switching group id",
             SetupStep::SetUid => "switching user id",
             SetupStep::ChangeDir => "changing to the working directory",
             SetupStep::Exec => "executing the command",
+            SetupStep::CreateTerminal => "creating the pseudo-terminal in the sandbox's /dev/pts",
+            SetupStep::AttachTerminal => {
+                "making the pseudo-terminal the command's controlling terminal"
+            }
+            SetupStep::SessionStart => "starting a new session (setsid)",
         }
     }
 }

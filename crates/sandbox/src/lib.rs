@@ -27,9 +27,25 @@
 //! ptmx; shm), a read-only /sys, generated /etc/hosts and /etc/resolv.conf, and the extra
 //! mounts; then pivot_root, hostname, loopback, user lookup in the image's /etc/passwd and
 //! /etc/group, working directory creation. It forks the command (which drops privileges,
-//! enters the working directory, sets umask 022, takes /dev/null as stdin and execs) and
-//! reaps every process until the command exits; its exit then makes the kernel kill any
-//! leftovers. Setup failures come back as typed errors naming the step.
+//! enters the working directory, sets umask 022, takes /dev/null or the forwarded-input pipe
+//! as stdin and execs) and reaps every process until the command exits; its exit then makes
+//! the kernel kill any leftovers. Setup failures come back as typed errors naming the step.
+//! The init first closes every descriptor it inherited except its own pipes (the clone
+//! copies the caller's, other threads' pipes included) and starts a new session, so the
+//! caller's terminal is never the sandbox's controlling terminal.
+//!
+//! # Interactive runs
+//! [`SandboxSpec::stdin`] forwards a descriptor (the caller's stdin, a pipe) to the command;
+//! the command gets end of file when the source does. [`SandboxSpec::terminal`] gives the
+//! command a pseudo-terminal, as `docker run -t` does: the init opens it on the sandbox's own
+//! devpts after `pivot_root` (so the command is on `/dev/pts/0`), sets the size, gives the
+//! slave to the command's user and sends the master to the parent over a socket; the
+//! command starts a session with the slave as controlling terminal and stdin, stdout and
+//! stderr. The parent relays input to the master, output from it (as [`Stream::Stdout`]) and
+//! window sizes set through the [`Terminal`] handle; Ctrl-C is a byte the terminal turns
+//! into SIGINT for the command. Putting the caller's own terminal in raw mode is the
+//! caller's business. Writes to a closed input pipe raise SIGPIPE unless it is ignored (Rust
+//! programs ignore it).
 //!
 //! # Invariants
 //! - Nothing leaks into the layer: mount targets missing from the image are provided by a
@@ -51,9 +67,11 @@ mod error;
 mod idmap;
 mod outcome;
 mod prepare;
+mod relay;
 mod run;
 mod spec;
 mod stubs;
+mod terminal;
 
 pub use error::{Result, SandboxError, SetupStep};
 pub use idmap::map_current_user_into;
@@ -62,3 +80,4 @@ pub use spec::{
     CancelToken, DEFAULT_HOSTNAME, DEFAULT_PATH, IdOrName, Mount, Network, OverlayRoot, RootFs,
     SandboxSpec, UserSpec,
 };
+pub use terminal::{Terminal, TerminalSize};

@@ -335,6 +335,8 @@ pub(crate) fn prepare_run(spec: &SandboxSpec, rootless: bool) -> Result<Prepared
         stderr_fd: -1,
         report_fd: -1,
         sync_fd: None,
+        stdin_fd: None,
+        terminal: None,
     };
     plan.set_pointers();
     Ok(Prepared {

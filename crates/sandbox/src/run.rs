@@ -5,12 +5,15 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use crate::child::plan::TerminalPlan;
 use crate::child::report::{self, REPORT_SIZE, Report};
 use crate::child::{self, DEVICES, sys};
 use crate::error::{SandboxError, SetupStep, prepare};
 use crate::outcome::{CollectedOutput, Exit, RunOutcome, Stream};
 use crate::prepare::prepare_run;
+use crate::relay::{InputRelay, InputTarget};
 use crate::spec::{Mount, SandboxSpec};
+use crate::terminal::{Terminal, TerminalSize};
 
 /// How often a cancel token is checked while waiting.
 const CANCEL_POLL: Duration = Duration::from_millis(10);
@@ -40,31 +43,67 @@ struct Pipe {
     write: OwnedFd,
 }
 
-/// A close-on-exec pipe whose ends are never 0, 1 or 2 (the child dup2s onto those).
+/// Takes ownership of a new descriptor and moves it above 2 if needed (the child dup2s onto
+/// 0, 1 and 2, so none of ours may sit there).
+fn owned_above_stdio(fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: fd was just returned by the kernel and is owned by nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    if fd > 2 {
+        return Ok(owned);
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor.
+    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if high < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: high is a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(high) })
+}
+
+/// A close-on-exec pipe whose ends are never 0, 1 or 2.
 fn pipe() -> io::Result<Pipe> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: fds is a valid two-element array.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    let raise = |fd: RawFd| -> io::Result<OwnedFd> {
-        // SAFETY: fd was just returned by pipe2 and is owned by nobody else.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        if fd > 2 {
-            return Ok(owned);
-        }
-        // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor.
-        let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-        if high < 0 {
+    let read = owned_above_stdio(fds[0]);
+    let write = owned_above_stdio(fds[1]);
+    Ok(Pipe {
+        read: read?,
+        write: write?,
+    })
+}
+
+/// A close-on-exec unix stream socket pair (the terminal's master travels over it).
+fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: fds is a valid two-element array.
+    let ret = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if ret != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let ours = owned_above_stdio(fds[0]);
+    let theirs = owned_above_stdio(fds[1]);
+    Ok((ours?, theirs?))
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    // SAFETY: fcntl on a valid descriptor.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: high is a new descriptor we own.
-        Ok(unsafe { OwnedFd::from_raw_fd(high) })
-    };
-    Ok(Pipe {
-        read: raise(fds[0])?,
-        write: raise(fds[1])?,
-    })
+    }
+    Ok(())
 }
 
 fn am_root() -> bool {
@@ -127,6 +166,23 @@ fn run_spec(
     prepared.plan.stderr_fd = stderr.write.as_raw_fd();
     prepared.plan.report_fd = reports.write.as_raw_fd();
     prepared.plan.sync_fd = sync.as_ref().map(|p| p.read.as_raw_fd());
+    // Input goes through a pipe, or with a terminal through its master.
+    let stdin = match (&spec.stdin, &spec.terminal) {
+        (Some(_), None) => Some(pipe().map_err(prepare("creating the stdin pipe"))?),
+        _ => None,
+    };
+    prepared.plan.stdin_fd = stdin.as_ref().map(|p| p.read.as_raw_fd());
+    let console = match &spec.terminal {
+        Some(terminal) => {
+            let (ours, theirs) = socket_pair().map_err(prepare("creating the terminal socket"))?;
+            prepared.plan.terminal = Some(TerminalPlan {
+                size: terminal.size().to_winsize(),
+                socket_fd: theirs.as_raw_fd(),
+            });
+            Some((ours, theirs))
+        }
+        None => None,
+    };
 
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
@@ -147,17 +203,47 @@ fn run_spec(
     drop(stdout.write);
     drop(stderr.write);
     drop(reports.write);
+    let stdin = stdin.map(|p| p.write);
+    let console = console.map(|(ours, _theirs)| ours);
     if let (Some(sync), Some(mapping)) = (sync, &prepared.id_mapping) {
         drop(sync.read);
         let release = mapping.apply(pid)?;
-        sys::write_all(sync.write.as_raw_fd(), &[release])
-            .map_err(|errno| SandboxError::Supervise(io::Error::from_raw_os_error(errno)))?;
+        sys::write_all(sync.write.as_raw_fd(), &[release]).map_err(supervise_error)?;
+    }
+    // The init sends the master once the sandbox's /dev/pts exists; if setup fails first,
+    // it exits and the socket ends empty (the report says why).
+    let master = match &console {
+        Some(socket) => sys::recv_fd(socket.as_raw_fd())
+            .map_err(supervise_error)?
+            // SAFETY: a descriptor the kernel just installed for us.
+            .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+        None => None,
+    };
+    drop(console);
+    let input = match (&spec.stdin, &master, stdin) {
+        (Some(source), Some(master), _) => Some(InputRelay::new(
+            source.clone(),
+            InputTarget::Terminal(master.as_raw_fd()),
+        )),
+        (Some(source), None, Some(pipe)) => {
+            set_nonblocking(&pipe).map_err(SandboxError::Supervise)?;
+            Some(InputRelay::new(
+                source.clone(),
+                InputTarget::Pipe(Some(pipe)),
+            ))
+        }
+        _ => None,
+    };
+    if let Some(master) = &master {
+        set_nonblocking(master).map_err(SandboxError::Supervise)?;
     }
     let watched = Watched {
         init: &mut init,
         stdout: stdout.read,
         stderr: stderr.read,
         reports: reports.read,
+        terminal: master.map(|m| (m, spec.terminal.clone().unwrap_or_default())),
+        input,
     };
     let result = supervise(spec, watched, sink);
     // The init (and its mounts of the scratch files) must be gone before the scratch files.
@@ -171,11 +257,18 @@ fn run_spec(
     })
 }
 
+fn supervise_error(errno: i32) -> SandboxError {
+    SandboxError::Supervise(io::Error::from_raw_os_error(errno))
+}
+
 struct Watched<'a> {
     init: &'a mut InitProcess,
     stdout: OwnedFd,
     stderr: OwnedFd,
     reports: OwnedFd,
+    /// The terminal's master (output and input) and the size handle to follow.
+    terminal: Option<(OwnedFd, Terminal)>,
+    input: Option<InputRelay>,
 }
 
 struct Finished {
@@ -184,28 +277,57 @@ struct Finished {
     init_status: i32,
 }
 
+/// What a polled descriptor is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Stdout,
+    Stderr,
+    Reports,
+    /// The terminal's master: output to read, and input to write when pending.
+    Terminal,
+    /// The command's stdin pipe, polled while input is pending.
+    InputPipe,
+    /// The caller's input source.
+    Source,
+    Init,
+}
+
+/// Applies the handle's size to the terminal if it changed since last applied.
+fn follow_size(master: &OwnedFd, terminal: &Terminal, applied: &mut TerminalSize) {
+    let wanted = terminal.size();
+    if wanted != *applied {
+        let size = wanted.to_winsize();
+        // The kernel sends SIGWINCH to the terminal's foreground process group.
+        if sys::ioctl_ptr(master.as_raw_fd(), libc::TIOCSWINSZ, &size).is_ok() {
+            *applied = wanted;
+        }
+    }
+}
+
 fn supervise(
     spec: &SandboxSpec,
-    w: Watched<'_>,
+    mut w: Watched<'_>,
     sink: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<Finished, SandboxError> {
-    let pidfd = sys::pidfd_open(w.init.pid)
-        .map_err(|errno| SandboxError::Supervise(io::Error::from_raw_os_error(errno)))?;
+    let pidfd = sys::pidfd_open(w.init.pid).map_err(supervise_error)?;
     // SAFETY: a new descriptor we own.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     let deadline = spec.timeout.map(|t| Instant::now() + t);
-    let mut open = [true, true, true]; // stdout, stderr, reports
-    let fds = [
-        w.stdout.as_raw_fd(),
-        w.stderr.as_raw_fd(),
-        w.reports.as_raw_fd(),
-    ];
+    let mut stdout_open = true;
+    let mut stderr_open = true;
+    let mut reports_open = true;
+    let mut terminal_open = w.terminal.is_some();
+    let mut applied_size = spec
+        .terminal
+        .as_ref()
+        .map(Terminal::size)
+        .unwrap_or_default();
     let mut report_bytes = Vec::new();
     let mut killed = None;
     let mut init_status = None;
     let mut drain_deadline = None;
     let mut buf = vec![0u8; 64 * 1024];
-    while open.iter().any(|o| *o) || init_status.is_none() {
+    while stdout_open || stderr_open || reports_open || terminal_open || init_status.is_none() {
         let now = Instant::now();
         if drain_deadline.is_some_and(|d| now >= d) {
             break;
@@ -221,35 +343,61 @@ fn supervise(
                 w.init.kill();
             }
         }
+        if let Some((master, terminal)) = &w.terminal {
+            follow_size(master, terminal, &mut applied_size);
+        }
         let mut wait = Duration::from_secs(3600);
         if let (Some(d), None) = (deadline, killed) {
             wait = wait.min(d.saturating_duration_since(now));
         }
-        if spec.cancel.is_some() && killed.is_none() {
+        // Cancel tokens and terminal sizes are shared memory: look at them regularly.
+        if (spec.cancel.is_some() && killed.is_none()) || w.terminal.is_some() {
             wait = wait.min(CANCEL_POLL);
         }
         if let Some(d) = drain_deadline {
             wait = wait.min(d.saturating_duration_since(now));
         }
-        let mut pollfds: Vec<libc::pollfd> = Vec::with_capacity(4);
-        let mut which = Vec::with_capacity(4);
-        for (i, fd) in fds.iter().enumerate() {
-            if open[i] {
-                pollfds.push(libc::pollfd {
-                    fd: *fd,
-                    events: libc::POLLIN,
-                    revents: 0,
-                });
-                which.push(i);
+        let mut pollfds: Vec<libc::pollfd> = Vec::with_capacity(7);
+        let mut slots = Vec::with_capacity(7);
+        let mut watch = |fd: RawFd, events: libc::c_short, slot: Slot| {
+            pollfds.push(libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            });
+            slots.push(slot);
+        };
+        for (open, fd, slot) in [
+            (stdout_open, &w.stdout, Slot::Stdout),
+            (stderr_open, &w.stderr, Slot::Stderr),
+            (reports_open, &w.reports, Slot::Reports),
+        ] {
+            if open {
+                watch(fd.as_raw_fd(), libc::POLLIN, slot);
+            }
+        }
+        let writing = w.input.as_ref().is_some_and(InputRelay::wants_to_write);
+        if let (true, Some((master, _))) = (terminal_open, &w.terminal) {
+            let events = if writing {
+                libc::POLLIN | libc::POLLOUT
+            } else {
+                libc::POLLIN
+            };
+            watch(master.as_raw_fd(), events, Slot::Terminal);
+        }
+        if let Some(input) = &w.input {
+            if writing
+                && w.terminal.is_none()
+                && let Some(fd) = input.target_fd()
+            {
+                watch(fd, libc::POLLOUT, Slot::InputPipe);
+            }
+            if input.wants_input() && init_status.is_none() {
+                watch(input.source_fd(), libc::POLLIN, Slot::Source);
             }
         }
         if init_status.is_none() {
-            pollfds.push(libc::pollfd {
-                fd: pidfd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            });
-            which.push(3);
+            watch(pidfd.as_raw_fd(), libc::POLLIN, Slot::Init);
         }
         let timeout_ms = wait.as_millis().min(i32::MAX as u128) as i32;
         // SAFETY: pollfds is a valid array of its length.
@@ -267,22 +415,72 @@ fn supervise(
             }
             return Err(SandboxError::Supervise(err));
         }
-        for (pfd, &index) in pollfds.iter().zip(&which) {
+        for (pfd, &slot) in pollfds.iter().zip(&slots) {
             if pfd.revents == 0 {
                 continue;
             }
-            if index == 3 {
-                init_status = Some(w.init.reap());
-                drain_deadline = Some(Instant::now() + DRAIN_LIMIT);
-                continue;
-            }
-            match sys::read(fds[index], &mut buf) {
-                Ok(0) | Err(_) => open[index] = false,
-                Ok(n) => match index {
-                    0 => sink(Stream::Stdout, &buf[..n]),
-                    1 => sink(Stream::Stderr, &buf[..n]),
-                    _ => report_bytes.extend_from_slice(&buf[..n]),
-                },
+            match slot {
+                Slot::Init => {
+                    init_status = Some(w.init.reap());
+                    drain_deadline = Some(Instant::now() + DRAIN_LIMIT);
+                    // Nobody is left to read input.
+                    if let Some(input) = &mut w.input {
+                        input.target_closed();
+                    }
+                }
+                Slot::Source => {
+                    if let (Some((master, terminal)), Some(_)) = (&w.terminal, &w.input) {
+                        // A resize must reach the command before input typed after it.
+                        follow_size(master, terminal, &mut applied_size);
+                    }
+                    if let Some(input) = &mut w.input {
+                        input.read_source(&mut buf);
+                    }
+                }
+                Slot::InputPipe => {
+                    if let Some(input) = &mut w.input {
+                        input.write_pending();
+                    }
+                }
+                Slot::Terminal => {
+                    if pfd.revents & libc::POLLOUT != 0
+                        && let Some(input) = &mut w.input
+                    {
+                        input.write_pending();
+                    }
+                    if pfd.revents & !libc::POLLOUT == 0 {
+                        continue;
+                    }
+                    let Some((master, _)) = &w.terminal else {
+                        continue;
+                    };
+                    match sys::read(master.as_raw_fd(), &mut buf) {
+                        Ok(n) if n > 0 => sink(Stream::Stdout, &buf[..n]),
+                        Err(libc::EAGAIN) => {}
+                        // EIO: every slave descriptor is closed, the command's tree is gone.
+                        _ => {
+                            terminal_open = false;
+                            if let Some(input) = &mut w.input {
+                                input.target_closed();
+                            }
+                        }
+                    }
+                }
+                Slot::Stdout | Slot::Stderr | Slot::Reports => {
+                    let (fd, open) = match slot {
+                        Slot::Stdout => (&w.stdout, &mut stdout_open),
+                        Slot::Stderr => (&w.stderr, &mut stderr_open),
+                        _ => (&w.reports, &mut reports_open),
+                    };
+                    match sys::read(fd.as_raw_fd(), &mut buf) {
+                        Ok(0) | Err(_) => *open = false,
+                        Ok(n) => match slot {
+                            Slot::Stdout => sink(Stream::Stdout, &buf[..n]),
+                            Slot::Stderr => sink(Stream::Stderr, &buf[..n]),
+                            _ => report_bytes.extend_from_slice(&buf[..n]),
+                        },
+                    }
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! What to run and how: the builder-style [`SandboxSpec`] and its parts.
 
 use std::ffi::OsString;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::SandboxError;
+use crate::terminal::Terminal;
 
 /// The prepared root file system the command runs in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +169,8 @@ pub struct SandboxSpec {
     pub(crate) timeout: Option<Duration>,
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) scratch_dir: Option<PathBuf>,
+    pub(crate) stdin: Option<Arc<OwnedFd>>,
+    pub(crate) terminal: Option<Terminal>,
 }
 
 /// The hostname used when none is set.
@@ -198,6 +202,8 @@ impl SandboxSpec {
             timeout: None,
             cancel: None,
             scratch_dir: None,
+            stdin: None,
+            terminal: None,
         }
     }
 
@@ -276,6 +282,26 @@ impl SandboxSpec {
     /// Where per-run scratch files go (default: /dev/shm, else the temporary directory).
     pub fn scratch_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.scratch_dir = Some(dir.into());
+        self
+    }
+
+    /// Forwards what can be read from `source` (a pipe, a file, the caller's stdin) to the
+    /// command's standard input; the command sees end of file when `source` does (unless it
+    /// has a terminal, see [`SandboxSpec::terminal`]). Without this, stdin is /dev/null.
+    ///
+    /// The source is read only when poll says it is readable, and never set non-blocking, so
+    /// sharing a terminal with other processes is safe. Reading stops when the command ends.
+    pub fn stdin(mut self, source: impl Into<OwnedFd>) -> Self {
+        self.stdin = Some(Arc::new(source.into()));
+        self
+    }
+
+    /// Runs the command on a pseudo-terminal made inside the sandbox (its controlling
+    /// terminal, on stdin, stdout and stderr, like `docker run -t`). Its output, echo
+    /// included, arrives as [`crate::Stream::Stdout`]; input comes from
+    /// [`SandboxSpec::stdin`] if set, else none is sent. Keep a clone of `terminal` to resize.
+    pub fn terminal(mut self, terminal: Terminal) -> Self {
+        self.terminal = Some(terminal);
         self
     }
 

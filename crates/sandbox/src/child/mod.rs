@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub(crate) mod plan;
+mod pty;
 pub(crate) mod report;
 pub(crate) mod sys;
 pub(crate) mod users;
@@ -45,6 +46,17 @@ fn fail(step: SetupStep) -> impl Fn(Errno) -> Failure {
 
 /// Entry point of the init process; never returns.
 pub(crate) fn init_main(plan: &ChildPlan) -> ! {
+    // The clone copied every descriptor the caller had open, other threads' pipes included;
+    // holding their write ends would keep those pipes from ever reaching end of file (a
+    // forwarded stdin source among them). Keep only ours.
+    sys::close_all_except(&[
+        plan.stdout_fd,
+        plan.stderr_fd,
+        plan.report_fd,
+        plan.sync_fd.unwrap_or(-1),
+        plan.stdin_fd.unwrap_or(-1),
+        plan.terminal.as_ref().map_or(-1, |t| t.socket_fd),
+    ]);
     // SAFETY: prctl with integer arguments. If the thread that started us dies, so do we
     // (and with us, as PID 1, everything in the namespace).
     unsafe {
@@ -99,6 +111,10 @@ fn setup_and_run(plan: &ChildPlan) -> Result<Report, Failure> {
             };
         }
     }
+    // Leave the caller's session: the caller's terminal must not be the sandbox's
+    // controlling terminal (a RUN step could otherwise open /dev/tty and read the user's
+    // keyboard), and terminal signals (Ctrl-C) go to the caller, which decides.
+    sys::setsid().map_err(fail(SetupStep::SessionStart))?;
     // Nothing we mount may propagate back to the host.
     sys::mount_legacy(
         std::ptr::null(),
@@ -138,13 +154,32 @@ fn setup_and_run(plan: &ChildPlan) -> Result<Report, Failure> {
     let devnull =
         sys::open(c"/dev/null", libc::O_RDONLY, 0).map_err(fail(SetupStep::OpenDevNull))?;
 
+    let terminal = match &plan.terminal {
+        Some(terminal) => Some(pty::create(terminal, ids.uid)?),
+        None => None,
+    };
+    let streams = Streams {
+        stdin: plan.stdin_fd.unwrap_or(devnull),
+        terminal,
+    };
+
     let command = sys::clone_process(0).map_err(fail(SetupStep::StartCommand))?;
     if command == 0 {
-        run_command(plan, &ids, devnull, groups.setgroups);
+        run_command(plan, &ids, streams, groups.setgroups);
     }
     sys::close(devnull);
-    sys::close(plan.stdout_fd);
-    sys::close(plan.stderr_fd);
+    // The parent sees end of file (or EIO on the terminal) once the command's tree is gone.
+    for fd in [
+        Some(plan.stdout_fd),
+        Some(plan.stderr_fd),
+        plan.stdin_fd,
+        terminal,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        sys::close(fd);
+    }
     Ok(reap_until(command))
 }
 
@@ -594,9 +629,18 @@ fn create_entry(dirfd: c_int, name: &CStr, dir: bool, owner: Option<(u32, u32)>)
     Ok(())
 }
 
+/// Where the command's standard streams come from.
+#[derive(Clone, Copy)]
+struct Streams {
+    /// /dev/null or the forwarded-input pipe (unused with a terminal).
+    stdin: c_int,
+    /// The terminal's slave: stdin, stdout, stderr and controlling terminal.
+    terminal: Option<c_int>,
+}
+
 /// The command process: drop to the user, enter the working directory, exec. Never returns.
-fn run_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int, setgroups: bool) -> ! {
-    let failure = match prepare_command(plan, ids, devnull, setgroups) {
+fn run_command(plan: &ChildPlan, ids: &ResolvedIds, streams: Streams, setgroups: bool) -> ! {
+    let failure = match prepare_command(plan, ids, streams, setgroups) {
         Ok(()) => Failure::new(SetupStep::Exec, exec_command(plan, ids)),
         Err(failure) => failure,
     };
@@ -607,7 +651,7 @@ fn run_command(plan: &ChildPlan, ids: &ResolvedIds, devnull: c_int, setgroups: b
 fn prepare_command(
     plan: &ChildPlan,
     ids: &ResolvedIds,
-    devnull: c_int,
+    streams: Streams,
     setgroups: bool,
 ) -> Result<(), Failure> {
     // SAFETY: signal-state syscalls with valid arguments. The parent (a Rust program)
@@ -622,10 +666,15 @@ fn prepare_command(
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
-    let io = SetupStep::OpenDevNull;
-    sys::dup2(devnull, 0).map_err(fail(io))?;
-    sys::dup2(plan.stdout_fd, 1).map_err(fail(io))?;
-    sys::dup2(plan.stderr_fd, 2).map_err(fail(io))?;
+    match streams.terminal {
+        Some(slave) => pty::attach(slave)?,
+        None => {
+            let io = SetupStep::OpenDevNull;
+            sys::dup2(streams.stdin, 0).map_err(fail(io))?;
+            sys::dup2(plan.stdout_fd, 1).map_err(fail(io))?;
+            sys::dup2(plan.stderr_fd, 2).map_err(fail(io))?;
+        }
+    }
     // Raw system calls, not the C library's wrappers: those broadcast the change to every
     // thread the library believes exists, and in this cloned child the parent's other
     // threads exist only in its bookkeeping, so the wrappers would wait for them forever.

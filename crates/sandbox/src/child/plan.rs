@@ -59,6 +59,11 @@ impl UserRef {
     }
 }
 
+pub(crate) struct TerminalPlan {
+    pub size: libc::winsize,
+    pub socket_fd: c_int,
+}
+
 pub(crate) struct ChildPlan {
     pub root: RootPlan,
     /// /etc/hosts and /etc/resolv.conf first, then the spec's mounts.
@@ -83,6 +88,10 @@ pub(crate) struct ChildPlan {
     pub stdout_fd: c_int,
     pub stderr_fd: c_int,
     pub report_fd: c_int,
+    /// Read end of the pipe carrying forwarded input, when the spec has a stdin source.
+    pub stdin_fd: Option<c_int>,
+    /// With a terminal: its initial size, and the socket the init sends the master over.
+    pub terminal: Option<TerminalPlan>,
     /// Rootless only: init blocks on this until the parent has written the id maps.
     pub sync_fd: Option<c_int>,
 }

@@ -321,3 +321,125 @@ pub(crate) fn dup2(from: c_int, to: c_int) -> SysResult<()> {
     // SAFETY: plain syscall.
     check(unsafe { libc::dup2(from, to) } as c_long).map(drop)
 }
+
+/// Starts a new session with no controlling terminal; the caller becomes its leader.
+pub(crate) fn setsid() -> SysResult<()> {
+    // SAFETY: plain syscall.
+    check(unsafe { libc::setsid() } as c_long).map(drop)
+}
+
+/// An `ioctl` whose argument is a pointer to `arg`.
+pub(crate) fn ioctl_ptr<T>(fd: c_int, request: libc::Ioctl, arg: &T) -> SysResult<c_int> {
+    // SAFETY: arg is a valid reference of the type the request expects (the callers' duty).
+    check_fd(unsafe { libc::ioctl(fd, request, arg as *const T) } as c_long)
+}
+
+/// An `ioctl` with an integer argument.
+pub(crate) fn ioctl_int(fd: c_int, request: libc::Ioctl, arg: c_long) -> SysResult<c_int> {
+    // SAFETY: the request takes an integer argument (the callers' duty).
+    check_fd(unsafe { libc::ioctl(fd, request, arg) } as c_long)
+}
+
+pub(crate) fn fchown(fd: c_int, uid: u32, gid: u32) -> SysResult<()> {
+    // SAFETY: plain syscall.
+    check(unsafe { libc::fchown(fd, uid, gid) } as c_long).map(drop)
+}
+
+/// Room for one descriptor's control message, 8-byte aligned as `cmsghdr` requires.
+type FdControl = [u64; 4];
+
+/// Sends descriptor `fd` over the unix socket `socket` (one payload byte carries it).
+pub(crate) fn send_fd(socket: c_int, fd: c_int) -> SysResult<()> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    let mut control: FdControl = [0; 4];
+    // SAFETY: msghdr is plain data; the control buffer is aligned and larger than
+    // CMSG_SPACE(sizeof(int)) (24 bytes), so CMSG_FIRSTHDR is non-null and in bounds.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
+        let header = libc::CMSG_FIRSTHDR(&msg);
+        (*header).cmsg_level = libc::SOL_SOCKET;
+        (*header).cmsg_type = libc::SCM_RIGHTS;
+        (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<c_int>(), fd);
+        loop {
+            let sent = libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL);
+            if sent >= 0 {
+                return Ok(());
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Receives one descriptor sent with [`send_fd`], close-on-exec. `Ok(None)`: the sender
+/// closed the socket without sending one.
+pub(crate) fn recv_fd(socket: c_int) -> SysResult<Option<c_int>> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    let mut control: FdControl = [0; 4];
+    // SAFETY: as in send_fd; the kernel fills at most msg_controllen bytes.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of::<FdControl>();
+        let received = loop {
+            let n = libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n >= 0 {
+                break n;
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        };
+        if received == 0 {
+            return Ok(None);
+        }
+        let header = libc::CMSG_FIRSTHDR(&msg);
+        if header.is_null()
+            || (*header).cmsg_level != libc::SOL_SOCKET
+            || (*header).cmsg_type != libc::SCM_RIGHTS
+        {
+            return Ok(None);
+        }
+        Ok(Some(std::ptr::read_unaligned(
+            libc::CMSG_DATA(header).cast::<c_int>(),
+        )))
+    }
+}
+
+/// Closes every descriptor from 3 up except those in `keep` (unsorted, `-1` entries are
+/// ignored). Uses only the stack.
+pub(crate) fn close_all_except(keep: &[c_int; 6]) {
+    let mut sorted = *keep;
+    sorted.sort_unstable();
+    let mut next: c_uint = 3;
+    for fd in sorted {
+        if fd < 0 || (fd as c_uint) < next {
+            continue;
+        }
+        if (fd as c_uint) > next {
+            // SAFETY: plain syscall; closing descriptors this process does not need.
+            unsafe { libc::syscall(libc::SYS_close_range, next, fd as c_uint - 1, 0 as c_uint) };
+        }
+        next = fd as c_uint + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, next, c_uint::MAX, 0 as c_uint) };
+}
