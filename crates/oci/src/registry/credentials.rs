@@ -291,4 +291,22 @@ mod tests {
             "special"
         );
     }
+
+    #[test]
+    fn identity_tokens_are_refused_clearly_without_leaking() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        std::fs::write(
+            &config,
+            r#"{"auths":{"https://index.docker.io/v1/":{"identitytoken":"tok-SECRET"}}}"#,
+        )
+        .unwrap();
+        let source = CredentialSource::default().with_config(config);
+        let err = source.credentials_for("docker.io").unwrap_err().to_string();
+        assert!(
+            err.contains("identity token") && !err.contains("tok-SECRET"),
+            "{err}"
+        );
+        assert!(source.credentials_for("ghcr.io").unwrap().is_none());
+    }
 }
