@@ -399,12 +399,39 @@ fn tarball_and_dockerfile_urls() {
     )
     .unwrap();
     std::fs::write(s.join("Dockerfile"), "FROM scratch\nLABEL from=url\n").unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"FROM scratch\nLABEL from=gzip\n").unwrap();
+    std::fs::write(s.join("Dockerfile.gz"), gz.finish().unwrap()).unwrap();
+    let raw_tar = {
+        let mut b = tar::Builder::new(Vec::new());
+        let body = b"FROM scratch\nCOPY Dockerfile /zstd-context\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "Dockerfile", &body[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    std::fs::write(
+        s.join("ctx.tar.zst"),
+        zstd::encode_all(&raw_tar[..], 3).unwrap(),
+    )
+    .unwrap();
     let port = serve_dir(s.to_path_buf());
     let url = |p: &str| format!("http://127.0.0.1:{port}/{p}");
     let store = empty_store();
 
     let fs = build_remote(&store, &url("ctx.tar.gz"), None).unwrap();
     assert_eq!(read(fs.path(), "data.txt"), "from the tarball");
+    let fs = build_remote(&store, &url("ctx.tar.zst"), None).unwrap();
+    assert!(read(fs.path(), "zstd-context").contains("COPY Dockerfile"));
+
+    // A compressed Dockerfile is read decompressed.
+    let prepared = prepare_context_arg(&url("Dockerfile.gz"), None, store.root()).unwrap();
+    assert!(
+        matches!(&prepared.dockerfile, DockerfileSpec::Text { text, .. } if text.contains("from=gzip"))
+    );
+    drop(prepared);
 
     // A plain-text URL is the Dockerfile, with an empty context.
     let prepared = prepare_context_arg(&url("Dockerfile"), None, store.root()).unwrap();

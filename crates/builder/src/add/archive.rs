@@ -93,6 +93,16 @@ pub fn open_archive(path: &Path) -> std::io::Result<Option<(Compression, Box<dyn
     Ok(Some((compression, decompressor(file, compression)?)))
 }
 
+/// Opens `path` decompressed (gzip, bzip2, xz or zstd by magic bytes; anything else as
+/// it is), whether or not it holds a tar.
+pub fn open_decompressed(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut file = File::open(path)?;
+    let mut head = [0u8; 8];
+    let n = read_up_to(&mut file, &mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    decompressor(file, detect_compression(&head[..n]))
+}
+
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -179,5 +189,11 @@ mod tests {
         let path = dir.path().join("text.gz");
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
         assert!(open_archive(&path).unwrap().is_none());
+        let mut text = String::new();
+        open_decompressed(&path)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "x".repeat(1000));
     }
 }

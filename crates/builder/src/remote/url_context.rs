@@ -1,15 +1,17 @@
 //! An http(s) URL as the build context, as `docker build URL` takes it: the download is
 //! streamed to disk; a tar (plain, gzip, bzip2, xz or zstd — recognised by its content,
 //! like ADD's archives) is unpacked with the snapshotter's safe extraction and becomes the
-//! context; anything else is the Dockerfile itself, with an empty context.
+//! context; anything else is the Dockerfile itself (decompressed when it is compressed),
+//! with an empty context.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rbuild_snapshotter::{ExtractOptions, extract_layer};
 
 use super::RemoteError;
 use super::redact::redact_url;
-use crate::add::{download, open_archive};
+use crate::add::{download, open_archive, open_decompressed};
 
 /// A Dockerfile fetched as the whole context is read into memory: this caps its size.
 const MAX_DOCKERFILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -59,18 +61,27 @@ pub fn fetch_url_context(
     if !text_is_dockerfile {
         return Ok(UrlContent::File(download_dir));
     }
-    let size = std::fs::metadata(&fetched.path)
-        .map_err(scratch(&fetched.path))?
-        .len();
-    if size > MAX_DOCKERFILE_BYTES {
+    // A compressed Dockerfile is read decompressed (as docker does), and never more of it
+    // than a Dockerfile can be.
+    let mut bytes = Vec::new();
+    open_decompressed(&fetched.path)
+        .and_then(|reader| {
+            reader
+                .take(MAX_DOCKERFILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| RemoteError::NotAContext {
+            url: redact_url(url),
+            reason: format!("it is neither a tar archive nor a readable Dockerfile ({e})"),
+        })?;
+    if bytes.len() as u64 > MAX_DOCKERFILE_BYTES {
         return Err(RemoteError::NotAContext {
             url: redact_url(url),
             reason: format!(
-                "it is neither a tar archive nor a Dockerfile ({size} bytes, more than a Dockerfile's {MAX_DOCKERFILE_BYTES})"
+                "it is neither a tar archive nor a Dockerfile (larger than {MAX_DOCKERFILE_BYTES} bytes)"
             ),
         });
     }
-    let bytes = std::fs::read(&fetched.path).map_err(scratch(&fetched.path))?;
     let text = String::from_utf8(bytes).map_err(|_| RemoteError::NotAContext {
         url: redact_url(url),
         reason: "it is neither a tar archive nor a text Dockerfile (not UTF-8)".into(),
