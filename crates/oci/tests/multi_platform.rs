@@ -118,6 +118,37 @@ fn index_in_store_listing_inspect_and_prune() {
         "{text}"
     );
     assert_eq!(store.list().unwrap().len(), 2);
+    assert!(store.lookup("foreign:v1").is_ok());
+    // An index whose manifests are not all here cannot be pushed; it says what to do, and
+    // before contacting any registry (nothing listens on port 1).
+    let mut missing = entries[1].clone();
+    missing.digest = Digest::of_bytes(b"a manifest this store never saw");
+    let partial = store
+        .put_json(
+            &rbuild_oci::model::Index {
+                schema_version: 2,
+                media_type: Some(rbuild_oci::model::media_types::OCI_INDEX.to_string()),
+                manifests: vec![entries[0].clone(), missing],
+                annotations: None,
+            },
+            rbuild_oci::model::media_types::OCI_INDEX,
+        )
+        .unwrap();
+    store
+        .tag(&Reference::parse("partial:v1").unwrap(), &partial.digest)
+        .unwrap();
+    let err = client()
+        .push(
+            &store,
+            "partial:v1",
+            &Reference::parse("127.0.0.1:1/partial:v1").unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not in the local store") && err.contains("--all-platforms"),
+        "{err}"
+    );
     let err = store
         .image_for_platform(&index.digest, &Platform::parse("linux/s390x").unwrap())
         .unwrap_err()

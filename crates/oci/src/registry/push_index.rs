@@ -29,7 +29,8 @@ impl RegistryClient {
             skipped: Vec::new(),
             mounted: Vec::new(),
         };
-        for entry in &mut pushed.manifests {
+        // Check every entry before pushing anything: no half-pushed image on a bad index.
+        for entry in &pushed.manifests {
             if !media_types::is_manifest(&entry.media_type) {
                 return Err(OciError::UnsupportedMediaType {
                     media_type: entry.media_type.clone(),
@@ -51,6 +52,8 @@ impl RegistryClient {
                     ),
                 });
             }
+        }
+        for entry in &mut pushed.manifests {
             let child = self.push_manifest(
                 store,
                 &entry.digest,
