@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rbuild_builder::build::BuildOptions;
@@ -138,8 +139,15 @@ impl Drop for GitDaemon {
 /// A static file server on 127.0.0.1 for a directory (enough for git's dumb HTTP protocol
 /// and for tarball URLs). The query string is ignored; paths with `..` are refused.
 fn serve_dir(root: PathBuf) -> u16 {
+    serve_dir_logged(root).0
+}
+
+/// [`serve_dir`], also returning the paths requested so far.
+fn serve_dir_logged(root: PathBuf) -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let requests = log.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -159,6 +167,7 @@ fn serve_dir(root: PathBuf) -> u16 {
             }
             let target = first.split_whitespace().nth(1).unwrap_or("/");
             let path = target.split('?').next().unwrap_or("/");
+            requests.lock().unwrap().push(path.to_string());
             let file = (!path.contains(".."))
                 .then(|| root.join(path.trim_start_matches('/')))
                 .filter(|p| p.is_file());
@@ -174,7 +183,7 @@ fn serve_dir(root: PathBuf) -> u16 {
             let _ = stream.write_all(&body);
         }
     });
-    port
+    (port, log)
 }
 
 /// Fetches `arg` like `rbuild build ARG` does and builds it in `store`.
@@ -621,5 +630,39 @@ fn submodules_are_checked_out_unless_disabled() {
 
     let fs = build_remote(&store, &daemon.url("app.git?submodules=false"), None).unwrap();
     assert!(!path(fs.path(), "ctx/vendor/lib/lib.txt").exists());
+    assert_no_leftovers(&store);
+}
+
+#[test]
+fn add_git_cache_hits_check_nothing_out() {
+    if !can_run() {
+        return;
+    }
+    let repo = make_repo();
+    let (port, requests) = serve_dir_logged(repo.served.path().to_path_buf());
+    let store = empty_store();
+    let url = format!("http://127.0.0.1:{port}/repo.git");
+    let ctx = context_dir(&format!(
+        "FROM scratch\nADD {url} /default/\nADD {url}#v1 /v1/\n"
+    ));
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "default/a.txt"), "v2");
+    assert_eq!(read(fs.path(), "v1/a.txt"), "v1");
+    let objects = |log: &Arc<Mutex<Vec<String>>>| {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.contains("/objects/"))
+            .count()
+    };
+    assert!(objects(&requests) > 0);
+
+    // The rebuild asks only for the refs (git ls-remote): no object is fetched.
+    requests.lock().unwrap().clear();
+    let (again, events) = store.build_events(BuildOptions::new(ctx.path()));
+    assert_eq!(again.unwrap().image_id, outcome.image_id);
+    assert_eq!(step_summary(&events).1.len(), 2);
+    assert_eq!(objects(&requests), 0, "{:?}", requests.lock().unwrap());
     assert_no_leftovers(&store);
 }

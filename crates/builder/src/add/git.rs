@@ -1,11 +1,14 @@
 //! `ADD <git URL> <dest>`: BuildKit's ADD of a git repository. The repository is fetched
 //! like a git build context ([`crate::remote`]): the ref and subdirectory come from the
 //! URL's fragment or query, `--keep-git-dir` keeps `.git`, and `--checksum` names the
-//! commit the ref must resolve to. The step's cache key uses the commit, as BuildKit does.
+//! commit the ref must resolve to. The step's cache key uses the commit, as BuildKit does,
+//! asked with `git ls-remote` first so that a cache hit checks nothing out.
 
 use std::path::{Path, PathBuf};
 
-use crate::remote::{FetchedContext, RemoteContext, RemoteError, parse_git_url};
+use crate::remote::{
+    FetchedContext, RemoteContext, RemoteError, parse_git_url, redact_url, resolve_commit,
+};
 
 /// Is this ADD source a git repository? The bare `github.com/…` form is a local path for
 /// ADD (BuildKit accepts it only as a build context).
@@ -24,6 +27,29 @@ pub struct FetchedRepository {
     pub scratch: tempfile::TempDir,
 }
 
+/// The commit ADD would copy, from `git ls-remote` (no checkout), checked against
+/// `--checksum`; `None` when only a fetch can tell.
+pub fn resolve_repository(
+    url: &str,
+    checksum: Option<&str>,
+) -> Result<Option<String>, RemoteError> {
+    let source = parse_git_url(url)?;
+    let Some(commit) = resolve_commit(&source)? else {
+        return Ok(None);
+    };
+    let expected = checksum.or(source.checksum.as_deref());
+    if let Some(expected) = expected.map(str::to_ascii_lowercase)
+        && !commit.starts_with(&expected)
+    {
+        return Err(RemoteError::GitChecksum {
+            url: redact_url(&source.remote),
+            expected,
+            actual: commit,
+        });
+    }
+    Ok(Some(commit))
+}
+
 /// Fetches `url` into the scratch area of the store at `store_root`.
 pub fn fetch_repository(
     url: &str,
@@ -40,7 +66,7 @@ pub fn fetch_repository(
     let (Some(directory), Some(commit)) = (fetched.directory.clone(), fetched.commit.clone())
     else {
         return Err(RemoteError::NotAContext {
-            url: crate::remote::redact_url(url),
+            url: redact_url(url),
             reason: "the git checkout produced no directory".into(),
         });
     };

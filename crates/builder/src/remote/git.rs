@@ -106,6 +106,52 @@ pub fn fetch_git(source: &GitSource, work: &Path) -> Result<GitCheckout, RemoteE
     Ok(GitCheckout { context, commit })
 }
 
+/// The commit `source` names on the remote, asked with `git ls-remote` (no fetch), so that
+/// a cache hit needs no checkout. `None` when the listing cannot say (the ref is not among
+/// the advertised names, e.g. an unadvertised commit): fetching will tell.
+pub fn resolve_commit(source: &GitSource) -> Result<Option<String>, RemoteError> {
+    let wanted = source.reference.as_deref().unwrap_or("HEAD");
+    if is_full_hash(wanted) {
+        return Ok(Some(wanted.to_ascii_lowercase()));
+    }
+    let cwd = std::env::temp_dir();
+    let git = Git { source, dir: &cwd };
+    let listing = git.run(&["ls-remote", "--", &source.remote], "list its refs")?;
+    Ok(pick_ref(&listing, wanted))
+}
+
+/// Picks the commit of `wanted` from `git ls-remote` output, with git's order for short
+/// names (`refs/X`, `refs/tags/X`, `refs/heads/X`, `refs/remotes/X`); a tag's peeled
+/// commit (`X^{}`) wins over the tag object.
+fn pick_ref(listing: &str, wanted: &str) -> Option<String> {
+    let refs: Vec<(&str, &str)> = listing
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .collect();
+    let lookup = |name: &str| {
+        let peeled = format!("{name}^{{}}");
+        refs.iter()
+            .find(|(_, r)| *r == peeled)
+            .or_else(|| refs.iter().find(|(_, r)| *r == name))
+            .map(|(sha, _)| sha.to_string())
+    };
+    let candidates = if wanted == "HEAD" || wanted.starts_with("refs/") {
+        vec![wanted.to_string()]
+    } else {
+        vec![
+            format!("refs/{wanted}"),
+            format!("refs/tags/{wanted}"),
+            format!("refs/heads/{wanted}"),
+            format!("refs/remotes/{wanted}"),
+        ]
+    };
+    candidates.iter().find_map(|c| lookup(c))
+}
+
+fn is_full_hash(text: &str) -> bool {
+    text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 struct Git<'a> {
     source: &'a GitSource,
     dir: &'a Path,
@@ -120,7 +166,7 @@ impl Git<'_> {
     /// Fetches the wanted ref (shallow first) and returns the commit it names.
     fn fetch_commit(&self) -> Result<String, RemoteError> {
         let wanted = self.source.reference.as_deref().unwrap_or("HEAD");
-        let is_hash = wanted.len() == 40 && wanted.chars().all(|c| c.is_ascii_hexdigit());
+        let is_hash = is_full_hash(wanted);
         let shallow = self.try_run(&["fetch", "-q", "--no-tags", "--depth=1", "origin", wanted]);
         if shallow.is_ok() {
             return self.rev_parse("FETCH_HEAD^{commit}", wanted);
@@ -288,6 +334,18 @@ fn remove_git_dirs(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refs_are_picked_like_git_does() {
+        let listing = "aaa\tHEAD\nbbb\trefs/heads/main\nccc\trefs/tags/v1\nddd\trefs/tags/v1^{}\neee\trefs/heads/v1\nfff\trefs/tags/lw\n";
+        assert_eq!(pick_ref(listing, "HEAD").as_deref(), Some("aaa"));
+        assert_eq!(pick_ref(listing, "main").as_deref(), Some("bbb"));
+        // A tag wins over a branch of the same name, and is peeled to its commit.
+        assert_eq!(pick_ref(listing, "v1").as_deref(), Some("ddd"));
+        assert_eq!(pick_ref(listing, "refs/heads/v1").as_deref(), Some("eee"));
+        assert_eq!(pick_ref(listing, "lw").as_deref(), Some("fff"));
+        assert_eq!(pick_ref(listing, "nope"), None);
+    }
 
     #[test]
     fn credentials_are_stripped() {

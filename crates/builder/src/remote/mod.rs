@@ -16,7 +16,7 @@ mod url_context;
 
 use std::path::{Path, PathBuf};
 
-pub use git::{GitCheckout, fetch_git};
+pub use git::{GitCheckout, fetch_git, resolve_commit};
 pub use git_url::{GitSource, GitUrlError, is_git_url, parse_git_url};
 pub use redact::{redact_text, redact_url};
 pub use url_context::{UrlContent, fetch_url_context};

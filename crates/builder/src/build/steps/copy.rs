@@ -11,7 +11,10 @@ use rbuild_parser::plan::PlannedInstruction;
 use rbuild_snapshotter::{Digest, ExtractOptions, Mount, extract_layer};
 
 use super::mount_from::FromSource;
-use crate::add::{download, fetch_repository, is_git_source, is_url, open_archive, parse_checksum};
+use crate::add::{
+    download, fetch_repository, is_git_source, is_url, open_archive, parse_checksum,
+    resolve_repository,
+};
 use crate::build::error::BuildError;
 use crate::build::stage::{StageRun, StepOutput};
 use crate::cache::{SourceInputs, StepInputs};
@@ -39,6 +42,12 @@ enum PlannedSource {
     /// A URL with a known checksum: fetched only when the step runs (a cache hit needs
     /// nothing from the network).
     Url { url: String, checksum: String },
+    /// A git repository whose commit is known: checked out only when the step runs.
+    Git {
+        url: String,
+        keep_git_dir: bool,
+        commit: String,
+    },
 }
 
 /// Where `--from` files come from.
@@ -137,27 +146,35 @@ impl StageRun<'_, '_> {
                 continue;
             }
             if is_add && is_git_source(src) {
-                // BuildKit's ADD of a git repository: its contents go to the destination; the
-                // commit keys the cache.
-                let repo = fetch_repository(
-                    src,
-                    fc.keep_git_dir,
-                    fc.checksum.as_deref(),
-                    &self.session.root,
-                )
-                .map_err(|e| self.step_error(planned, e.to_string()))?;
-                let entries = walk_source(".", &repo.directory, &IgnoreRules::none())
+                // BuildKit's ADD of a git repository: the commit keys the cache, asked with
+                // `git ls-remote`, so a cache hit checks nothing out.
+                let resolved = resolve_repository(src, fc.checksum.as_deref())
                     .map_err(|e| self.step_error(planned, e.to_string()))?;
-                sources.push(PlannedSource::Listed {
-                    name: ".".into(),
-                    entries,
-                });
-                let digest = format!("git:{}", repo.commit);
-                downloads.push(repo.scratch);
+                let commit = match resolved {
+                    Some(commit) => {
+                        sources.push(PlannedSource::Git {
+                            url: src.clone(),
+                            keep_git_dir: fc.keep_git_dir,
+                            commit: commit.clone(),
+                        });
+                        commit
+                    }
+                    None => {
+                        let (source, commit) = self.fetch_git(
+                            planned,
+                            src,
+                            fc.keep_git_dir,
+                            fc.checksum.as_deref(),
+                            &mut downloads,
+                        )?;
+                        sources.push(source);
+                        commit
+                    }
+                };
                 inputs.sources.insert(
                     src.clone(),
                     SourceInputs {
-                        digest,
+                        digest: format!("git:{commit}"),
                         ..Default::default()
                     },
                 );
@@ -371,6 +388,28 @@ impl StageRun<'_, '_> {
         ))
     }
 
+    /// Checks out a git repository for ADD into the store's `run/`; returns its contents as
+    /// a source and the commit.
+    fn fetch_git(
+        &self,
+        planned: &PlannedInstruction,
+        url: &str,
+        keep_git_dir: bool,
+        checksum: Option<&str>,
+        downloads: &mut Vec<tempfile::TempDir>,
+    ) -> Result<(PlannedSource, String), BuildError> {
+        let repo = fetch_repository(url, keep_git_dir, checksum, &self.session.root)
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        let entries = walk_source(".", &repo.directory, &IgnoreRules::none())
+            .map_err(|e| self.step_error(planned, e.to_string()))?;
+        downloads.push(repo.scratch);
+        let source = PlannedSource::Listed {
+            name: ".".into(),
+            entries,
+        };
+        Ok((source, repo.commit))
+    }
+
     pub(super) fn execute_copy(
         &self,
         planned: &PlannedInstruction,
@@ -382,6 +421,18 @@ impl StageRun<'_, '_> {
                 let (url, checksum) = (url.clone(), checksum.clone());
                 let (source, _) =
                     self.fetch_url(planned, &url, Some(&checksum), &mut plan.downloads)?;
+                plan.sources[i] = source;
+            }
+            if let PlannedSource::Git {
+                url,
+                keep_git_dir,
+                commit,
+            } = &plan.sources[i]
+            {
+                let (url, keep, commit) = (url.clone(), *keep_git_dir, commit.clone());
+                // The keyed commit is the checksum: a ref that moved since is an error.
+                let (source, _) =
+                    self.fetch_git(planned, &url, keep, Some(&commit), &mut plan.downloads)?;
                 plan.sources[i] = source;
             }
         }
@@ -461,7 +512,8 @@ impl CopyJob {
                     listed.push((name.clone(), entries.clone()))
                 }
                 PlannedSource::Archive { host_path } => archives.push(host_path.clone()),
-                PlannedSource::Url { url, .. } => {
+                PlannedSource::Url { url, .. } | PlannedSource::Git { url, .. } => {
+                    let url = crate::remote::redact_url(url);
                     return Err(format!("internal error: {url} was not downloaded"));
                 }
                 PlannedSource::InFrom { pattern } => {
