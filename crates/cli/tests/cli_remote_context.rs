@@ -135,6 +135,15 @@ fn git_contexts_main_and_named() {
     let err = assert_failure(&out, 1, "missing ref");
     assert!(err.contains("ref \"nope\" not found"), "{err}");
 
+    // Without the git command, the error says what to install.
+    let out = store
+        .command(&["build", "--progress=plain", &format!("{repo}#v1")])
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("running rbuild");
+    let err = assert_failure(&out, 1, "no git");
+    assert!(err.contains("need the git command"), "{err}");
+
     // Nothing fetched is left in the store's scratch area.
     let left: Vec<_> = std::fs::read_dir(store.root().join("run"))
         .unwrap()
