@@ -28,11 +28,11 @@ pub struct GitCheckout {
 /// Fetches `source` into `work/checkout` (`work` must exist and be private to the caller).
 pub fn fetch_git(source: &GitSource, work: &Path) -> Result<GitCheckout, RemoteError> {
     let checkout = work.join("checkout");
+    Git { source, dir: work }.run(&["init", "-q", "checkout"], "initialise a repository")?;
     let git = Git {
         source,
         dir: &checkout,
     };
-    git.run_in(work, &["init", "-q", "checkout"], "initialise a repository")?;
     git.run(
         &["remote", "add", "origin", &source.remote],
         "add the remote",
@@ -167,7 +167,7 @@ impl Git<'_> {
     fn fetch_commit(&self) -> Result<String, RemoteError> {
         let wanted = self.source.reference.as_deref().unwrap_or("HEAD");
         let is_hash = is_full_hash(wanted);
-        let shallow = self.try_run(&["fetch", "-q", "--no-tags", "--depth=1", "origin", wanted]);
+        let shallow = self.attempt(&["fetch", "-q", "--no-tags", "--depth=1", "origin", wanted])?;
         if shallow.is_ok() {
             return self.rev_parse("FETCH_HEAD^{commit}", wanted);
         }
@@ -181,17 +181,17 @@ impl Git<'_> {
                 "+refs/heads/*:refs/remotes/origin/*",
                 "+refs/tags/*:refs/tags/*",
             ];
-            self.try_run(&all)
+            self.attempt(&all)?
                 .map_err(|f| self.fetch_error(wanted, f))?;
             return self.rev_parse(&format!("{wanted}^{{commit}}"), wanted);
         }
-        self.try_run(&["fetch", "-q", "--no-tags", "origin", wanted])
+        self.attempt(&["fetch", "-q", "--no-tags", "origin", wanted])?
             .map_err(|f| self.fetch_error(wanted, f))?;
         self.rev_parse("FETCH_HEAD^{commit}", wanted)
     }
 
     fn rev_parse(&self, rev: &str, wanted: &str) -> Result<String, RemoteError> {
-        match self.try_run(&["rev-parse", "--verify", "-q", rev]) {
+        match self.attempt(&["rev-parse", "--verify", "-q", rev])? {
             Ok(out) => Ok(out.trim().to_string()),
             Err(_) => Err(RemoteError::RefNotFound {
                 url: redact_url(&self.source.remote),
@@ -222,43 +222,21 @@ impl Git<'_> {
         }
     }
 
+    /// Runs git and requires success; `action` says what failed.
     fn run(&self, args: &[&str], action: &str) -> Result<String, RemoteError> {
-        self.try_run(args).map_err(|f| RemoteError::Git {
+        self.attempt(args)?.map_err(|f| RemoteError::Git {
             url: redact_url(&self.source.remote),
             action: action.to_string(),
             message: f.stderr,
         })
     }
 
-    fn run_in(&self, cwd: &Path, args: &[&str], action: &str) -> Result<String, RemoteError> {
-        self.command_output(cwd, args)?
-            .map_err(|f| RemoteError::Git {
-                url: redact_url(&self.source.remote),
-                action: action.to_string(),
-                message: f.stderr,
-            })
-    }
-
-    /// Runs git in the checkout; Err(Failure) when it ran and failed. A missing `git`
-    /// command shows up as a failure whose text says so (callers turn the first one into
-    /// [`RemoteError::GitMissing`] through `run_in`, which runs first).
-    fn try_run(&self, args: &[&str]) -> Result<String, Failure> {
-        match self.command_output(self.dir, args) {
-            Ok(result) => result,
-            Err(e) => Err(Failure {
-                stderr: e.to_string(),
-            }),
-        }
-    }
-
-    fn command_output(
-        &self,
-        cwd: &Path,
-        args: &[&str],
-    ) -> Result<Result<String, Failure>, RemoteError> {
+    /// Runs git in `self.dir`: `Ok(Ok(stdout))` when it succeeded, `Ok(Err(_))` when it ran
+    /// and failed (the caller decides what that means), `Err` when it could not run.
+    fn attempt(&self, args: &[&str]) -> Result<Result<String, Failure>, RemoteError> {
         let mut command = Command::new("git");
         command
-            .current_dir(cwd)
+            .current_dir(self.dir)
             .args([
                 "-c",
                 "protocol.file.allow=never",
