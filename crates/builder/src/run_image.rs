@@ -2,9 +2,12 @@
 //! snapshot of its layers (kept under the container's name without `--rm`).
 
 use std::io::Write;
+use std::os::fd::AsFd;
 
 use rbuild_oci::ImageStore;
-use rbuild_sandbox::{Exit, Network, OverlayRoot, RootFs, SandboxSpec, Stream};
+use rbuild_sandbox::{
+    CancelToken, Exit, Network, OverlayRoot, RootFs, SandboxSpec, Stream, Terminal,
+};
 use rbuild_snapshotter::{BackendKind, Snapshotter};
 
 use crate::build::BuildError;
@@ -30,10 +33,19 @@ pub struct RunOptions {
     pub user: Option<String>,
     /// `-w`: overrides the image's working directory.
     pub workdir: Option<String>,
+    /// `-i`: forward this process's stdin to the command (else it reads /dev/null).
+    pub interactive: bool,
+    /// `-t`: run the command on a pseudo-terminal; keep a clone to forward window sizes.
+    /// Putting this process's own terminal in raw mode is the caller's job.
+    pub terminal: Option<Terminal>,
+    /// Kills the container's whole process tree when cancelled (the CLI's SIGINT/SIGTERM);
+    /// the run then cleans up as after a normal exit.
+    pub cancel: Option<CancelToken>,
 }
 
-/// Runs the image; stdout and stderr go to this process's. Returns the exit code (128+N
-/// for a signal, like a shell).
+/// Runs the image; stdout and stderr go to this process's (with a terminal, everything comes
+/// through stdout). Returns the exit code (128+N for a signal, like a shell; 137 when
+/// cancelled).
 pub fn run_image(store_root: &std::path::Path, options: &RunOptions) -> Result<i32, BuildError> {
     let scratch = store_root.join("run").join("sandbox");
     std::fs::create_dir_all(&scratch)
@@ -113,8 +125,30 @@ pub fn run_image(store_root: &std::path::Path, options: &RunOptions) -> Result<i
             spec = spec.env(k, v);
         }
     }
+    let image_sets_term = config
+        .env
+        .iter()
+        .flatten()
+        .any(|kv| kv.starts_with("TERM="));
+    if options.terminal.is_some() && !image_sets_term {
+        // What `docker run -t` sets, so programs know what the terminal understands.
+        spec = spec.env("TERM", "xterm");
+    }
     for (k, v) in &options.env {
         spec = spec.env(k, v);
+    }
+    if options.interactive {
+        let stdin = std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(crate::build::io_error("duplicate", "standard input"))?;
+        spec = spec.stdin(stdin);
+    }
+    if let Some(terminal) = &options.terminal {
+        spec = spec.terminal(terminal.clone());
+    }
+    if let Some(cancel) = &options.cancel {
+        spec = spec.cancel_on(cancel.clone());
     }
     if let Some(wd) = options
         .workdir
@@ -136,12 +170,15 @@ pub fn run_image(store_root: &std::path::Path, options: &RunOptions) -> Result<i
         spec = spec.resolv_conf(resolv);
     }
     let result = spec.run(|stream, data| {
+        // Flushed at once: prompts and echo are not whole lines.
         let _ = match stream {
-            Stream::Stdout => std::io::stdout().write_all(data),
+            Stream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(data).and_then(|()| out.flush())
+            }
             Stream::Stderr => std::io::stderr().write_all(data),
         };
     });
-    let _ = std::io::stdout().flush();
     if options.remove || options.name.is_none() {
         let _ = snapshots.remove(&key);
     }

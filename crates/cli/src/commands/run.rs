@@ -1,6 +1,17 @@
-//! `rbuild run` and `rbuild rm`: run an image's command in the sandbox.
+//! `rbuild run` and `rbuild rm`: run an image's command in the sandbox, like `docker run`,
+//! interactively with `-i` (stdin forwarded) and `-t` (a terminal inside, this one in raw
+//! mode while relaying).
+
+mod raw_mode;
+mod signals;
+
+use std::os::fd::RawFd;
 
 use rbuild_builder::run_image::{RunOptions, remove_container, run_image};
+use rbuild_sandbox::{CancelToken, Terminal, TerminalSize};
+
+use raw_mode::{RawMode, window_size};
+use signals::SignalWatcher;
 
 #[derive(clap::Args)]
 #[command(trailing_var_arg = true)]
@@ -26,6 +37,12 @@ pub struct RunArgs {
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
+    /// Keep stdin open and forward it to the container's command
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Give the command a pseudo-terminal (with -i and a terminal here: raw mode relaying)
+    #[arg(short = 't', long)]
+    pub tty: bool,
     /// The image (name or ID)
     pub image: String,
     /// Command and arguments (replace the image's CMD)
@@ -59,8 +76,48 @@ pub fn run(args: RunArgs, root: Option<&std::path::Path>) -> anyhow::Result<i32>
         network_none,
         user: args.user,
         workdir: args.workdir,
+        interactive: args.interactive,
+        terminal: None,
+        cancel: None,
     };
-    Ok(run_image(&super::images::store_root(root), &options)?)
+    run_attached(options, args.tty, &super::images::store_root(root))
+}
+
+const STDIN: RawFd = 0;
+const STDOUT: RawFd = 1;
+
+/// Runs with this process's signals and terminal wired to the container.
+fn run_attached(
+    mut options: RunOptions,
+    tty: bool,
+    store: &std::path::Path,
+) -> anyhow::Result<i32> {
+    // The container's terminal starts at this one's size (stdin's, else stdout's).
+    let here = [STDIN, STDOUT]
+        .into_iter()
+        .find_map(|fd| window_size(fd).map(|size| (fd, size)));
+    let terminal = tty.then(|| Terminal::new(here.map_or(TerminalSize::DEFAULT, |(_, s)| s)));
+    let cancel = CancelToken::new();
+    let watcher =
+        SignalWatcher::start(cancel.clone(), terminal.clone().zip(here.map(|(fd, _)| fd)))
+            .map_err(|e| anyhow::anyhow!("installing signal handlers: {e}"))?;
+    options.terminal = terminal;
+    options.cancel = Some(cancel);
+    // Raw only when keys are forwarded to a container terminal; otherwise Ctrl-C stays a
+    // signal to rbuild, which cancels the run.
+    let raw = if tty && options.interactive {
+        RawMode::enable(STDIN)
+            .map_err(|e| anyhow::anyhow!("putting the terminal in raw mode: {e}"))?
+    } else {
+        None
+    };
+    let result = run_image(store, &options);
+    drop(raw);
+    let code = result?;
+    Ok(match watcher.cancelled_by() {
+        Some(signal) => 128 + signal,
+        None => code,
+    })
 }
 
 #[derive(clap::Args)]
