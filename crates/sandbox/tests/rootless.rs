@@ -342,3 +342,37 @@ fn rootless_falls_back_when_newuidmap_fails() {
     assert_eq!(code, 125);
     assert!(err.contains("not mapped"), "{err}");
 }
+
+#[test]
+fn rootless_terminal_is_the_sandboxs_own_and_belongs_to_the_user() {
+    let Some(user) = can_run_rootless(
+        "rootless_terminal_is_the_sandboxs_own_and_belongs_to_the_user",
+        TEST_USER,
+        Ranges::Normal,
+    ) else {
+        return;
+    };
+    let fx = RootlessFixture::new(&user);
+    let (code, out, err) = fx.run(
+        &user,
+        &["--tty", "30x90", "--user", "app"],
+        "tty; stty size; stat -c '%u %g' $(tty); exit 6",
+    );
+    assert_eq!(code, 6, "stderr: {err}");
+    assert_eq!(out, "/dev/pts/0\r\n30 90\r\n1000 5\r\n");
+}
+
+#[test]
+fn rootless_terminal_with_only_the_caller_mapped() {
+    let Some(user) = can_run_rootless(
+        "rootless_terminal_with_only_the_caller_mapped",
+        PLAIN_USER,
+        Ranges::Absent,
+    ) else {
+        return;
+    };
+    let fx = RootlessFixture::new(&user);
+    let (code, out, err) = fx.run(&user, &["--tty", "24x80"], "tty; test -t 0 && echo tty-ok");
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, "/dev/pts/0\r\ntty-ok\r\n");
+}

@@ -4,24 +4,38 @@
 //! ```text
 //! rbuild-sandbox-run (--dir ROOT | --lower DIR... --upper DIR --work DIR)
 //!     [--user SPEC] [--cwd DIR] [--hostname NAME] [--net none|host] [--env K=V]...
-//!     [--bind SRC:DST[:ro]]... [--tmpfs DST]... [--timeout-ms N] -- COMMAND [ARG]...
+//!     [--bind SRC:DST[:ro]]... [--tmpfs DST]... [--timeout-ms N]
+//!     [--stdin inherit] [--tty ROWSxCOLS] -- COMMAND [ARG]...
 //! ```
+//! `--stdin inherit` forwards this process's stdin; `--tty` runs the command on a terminal
+//! of that size (this process's terminal, if any, is left as it is).
 //! Output is passed through; the exit code is the command's, 128+N for signal N, 124 for a
 //! timeout and 125 for a sandbox error (printed on stderr).
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use rbuild_sandbox::{Exit, Mount, Network, OverlayRoot, RootFs, SandboxSpec, Stream};
+use rbuild_sandbox::{
+    Exit, Mount, Network, OverlayRoot, RootFs, SandboxSpec, Stream, Terminal, TerminalSize,
+};
+
+fn parse_size(text: &str) -> Option<TerminalSize> {
+    let (rows, cols) = text.split_once('x')?;
+    Some(TerminalSize {
+        rows: rows.parse().ok()?,
+        cols: cols.parse().ok()?,
+    })
+}
 
 fn usage(message: &str) -> ExitCode {
     eprintln!("rbuild-sandbox-run: {message}");
     eprintln!(
         "usage: rbuild-sandbox-run (--dir ROOT | --lower DIR... --upper DIR --work DIR) [--user SPEC] [--cwd DIR] \
          [--hostname NAME] [--net none|host] [--env K=V]... [--bind SRC:DST[:ro]]... [--tmpfs DST]... \
-         [--timeout-ms N] -- COMMAND [ARG]..."
+         [--timeout-ms N] [--stdin inherit] [--tty ROWSxCOLS] -- COMMAND [ARG]..."
     );
     ExitCode::from(125)
 }
@@ -95,12 +109,25 @@ fn main() -> ExitCode {
                 Ok(ms) => spec.timeout(Duration::from_millis(ms)),
                 Err(_) => return usage("--timeout-ms needs a number"),
             },
+            "--stdin" if value == "inherit" => {
+                match std::io::stdin().as_fd().try_clone_to_owned() {
+                    Ok(fd) => spec.stdin(fd),
+                    Err(e) => return usage(&format!("cannot duplicate stdin: {e}")),
+                }
+            }
+            "--tty" => match parse_size(&value) {
+                Some(size) => spec.terminal(Terminal::new(size)),
+                None => return usage("--tty needs ROWSxCOLS, e.g. 24x80"),
+            },
             other => return usage(&format!("unknown option {other}")),
         };
     }
     let result = spec.run(|stream, bytes| {
         let _ = match stream {
-            Stream::Stdout => std::io::stdout().write_all(bytes),
+            Stream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes).and_then(|()| out.flush())
+            }
             Stream::Stderr => std::io::stderr().write_all(bytes),
         };
     });
