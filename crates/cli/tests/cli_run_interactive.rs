@@ -217,6 +217,18 @@ fn interactive_forwards_stdin_and_without_it_stdin_is_empty() {
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "3");
 
+    // -it needs a terminal here, as with Docker (piped input to a terminal never ends)...
+    let out = store.rbuild_stdin(&["run", "--rm", "-it", "busybox", "sh"], "echo hi\n");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("not a TTY"), "{}", stderr(&out));
+    // ...while -t alone gives the command a terminal whatever rbuild's stdin is.
+    let out = store.rbuild_stdin(
+        &["run", "--rm", "-t", "busybox", "sh", "-c", "tty; exit 4"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "/dev/pts/0\r\n");
+
     // Without -i the input is not forwarded: cat reads /dev/null and ends at once.
     let out = store.rbuild_stdin(
         &[

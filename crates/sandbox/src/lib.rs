@@ -47,6 +47,19 @@
 //! caller's business. Writes to a closed input pipe raise SIGPIPE unless it is ignored (Rust
 //! programs ignore it).
 //!
+//! ```no_run
+//! use std::os::fd::AsFd;
+//! use rbuild_sandbox::{RootFs, SandboxSpec, Terminal, TerminalSize};
+//! let terminal = Terminal::new(TerminalSize { rows: 24, cols: 80 });
+//! let spec = SandboxSpec::new(RootFs::Dir("/containers/c1/rootfs".into()), ["sh"])
+//!     .stdin(std::io::stdin().as_fd().try_clone_to_owned()?)
+//!     .terminal(terminal.clone());
+//! // On SIGWINCH, from another thread: terminal.resize(new_size);
+//! let outcome = spec.run(|_, bytes| print!("{}", String::from_utf8_lossy(bytes)))?;
+//! println!("{}", outcome.exit);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Invariants
 //! - Nothing leaks into the layer: mount targets missing from the image are provided by a
 //!   stub lower layer of the sandbox's own (overlay roots) or created and removed again

@@ -70,17 +70,21 @@ impl InputRelay {
     /// Reads one chunk from the source (after poll said it is readable) and tries to write it.
     pub(crate) fn read_source(&mut self, buf: &mut [u8]) {
         match sys::read(self.source.as_raw_fd(), buf) {
+            // A source someone made non-blocking: poll was early, nothing is lost.
+            Err(libc::EAGAIN) => {}
             Ok(0) | Err(_) => {
                 self.source_open = false;
                 self.close_pipe_if_done();
             }
-            Ok(n) => {
-                self.pending.clear();
-                self.pending.extend_from_slice(&buf[..n]);
-                self.written = 0;
-                self.write_pending();
-            }
+            Ok(n) => self.queue(&buf[..n]),
         }
+    }
+
+    fn queue(&mut self, bytes: &[u8]) {
+        self.pending.clear();
+        self.pending.extend_from_slice(bytes);
+        self.written = 0;
+        self.write_pending();
     }
 
     /// Writes what is pending as far as the target takes it without blocking.
@@ -120,8 +124,9 @@ impl InputRelay {
     }
 
     /// Forwards end of file to a pipe target once everything read has been written. A
-    /// terminal has no end of file to forward: the command keeps its terminal, as under
-    /// `docker run -t`.
+    /// terminal has no end of file to forward (typing Ctrl-D for the user is unreliable: a
+    /// program that switches the terminal's mode after it arrived loses it), so the command
+    /// keeps its terminal, as under `docker run -t`.
     fn close_pipe_if_done(&mut self) {
         if !self.source_open
             && !self.has_pending()

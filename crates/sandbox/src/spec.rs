@@ -286,8 +286,9 @@ impl SandboxSpec {
     }
 
     /// Forwards what can be read from `source` (a pipe, a file, the caller's stdin) to the
-    /// command's standard input; the command sees end of file when `source` does (unless it
-    /// has a terminal, see [`SandboxSpec::terminal`]). Without this, stdin is /dev/null.
+    /// command's standard input; the command sees end of file when `source` does (with a
+    /// terminal, see [`SandboxSpec::terminal`], input just stops: a terminal has no end of
+    /// file). Without this, stdin is /dev/null.
     ///
     /// The source is read only when poll says it is readable, and never set non-blocking, so
     /// sharing a terminal with other processes is safe. Reading stops when the command ends.

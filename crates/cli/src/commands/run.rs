@@ -92,6 +92,14 @@ fn run_attached(
     tty: bool,
     store: &std::path::Path,
 ) -> anyhow::Result<i32> {
+    // Docker's rule: piped input to a terminal would never end (a terminal has no end of
+    // file), so -it needs a terminal here; -t alone or -i alone work with anything.
+    // SAFETY: isatty on a descriptor number is harmless.
+    if tty && options.interactive && unsafe { libc::isatty(STDIN) } != 1 {
+        anyhow::bail!(
+            "the input device is not a TTY: -it needs a terminal on stdin; use -i without -t to pipe input"
+        );
+    }
     // The container's terminal starts at this one's size (stdin's, else stdout's).
     let here = [STDIN, STDOUT]
         .into_iter()
