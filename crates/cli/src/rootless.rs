@@ -77,6 +77,15 @@ fn run_child(args: &[OsString], root_flag: Option<&std::path::Path>) -> std::io:
     // calls (no allocation, no locks), which is what `pre_exec` requires.
     unsafe {
         command.pre_exec(move || {
+            // Killing this wrapper (SIGTERM, SIGHUP) must reach the real rbuild, which
+            // cancels a `rbuild run` cleanly; otherwise its container would outlive us.
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGTERM as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
             if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
