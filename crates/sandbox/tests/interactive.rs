@@ -225,3 +225,28 @@ fn cancel_ends_a_terminal_run_promptly() {
     assert_eq!(outcome.exit, Exit::Cancelled);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn the_init_keeps_none_of_the_callers_descriptors() {
+    if !can_run("the_init_keeps_none_of_the_callers_descriptors") {
+        return;
+    }
+    let fx = OverlayFixture::new();
+    // Descriptors the caller (or its other threads) has open when the sandbox is cloned: a
+    // write end kept by the init would stop that pipe's reader from ever seeing end of file.
+    let held: Vec<_> = (0..16).map(|_| pipe()).collect();
+    let spec = SandboxSpec::new(fx.rootfs(), ["sh", "-c", "ls /proc/1/fd"]);
+    let (outcome, output) = run(&spec);
+    drop(held);
+    assert!(outcome.exit.success(), "{}", output.stderr());
+    let fds: Vec<u32> = output
+        .stdout()
+        .split_whitespace()
+        .filter_map(|fd| fd.parse().ok())
+        .collect();
+    // 0, 1 and 2 as the caller had them, and the init's report pipe.
+    assert!(
+        fds.iter().filter(|fd| **fd > 2).count() <= 1,
+        "the init holds {fds:?}"
+    );
+}
