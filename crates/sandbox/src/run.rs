@@ -172,11 +172,13 @@ fn run_spec(
         _ => None,
     };
     prepared.plan.stdin_fd = stdin.as_ref().map(|p| p.read.as_raw_fd());
-    let console = match &spec.terminal {
-        Some(terminal) => {
+    // The size the terminal starts with; a resize after this point is applied by supervise.
+    let initial_size = spec.terminal.as_ref().map(Terminal::size);
+    let console = match initial_size {
+        Some(size) => {
             let (ours, theirs) = socket_pair().map_err(prepare("creating the terminal socket"))?;
             prepared.plan.terminal = Some(TerminalPlan {
-                size: terminal.size().to_winsize(),
+                size: size.to_winsize(),
                 socket_fd: theirs.as_raw_fd(),
             });
             Some((ours, theirs))
@@ -242,7 +244,10 @@ fn run_spec(
         stdout: stdout.read,
         stderr: stderr.read,
         reports: reports.read,
-        terminal: master.map(|m| (m, spec.terminal.clone().unwrap_or_default())),
+        terminal: master.map(|m| {
+            let handle = spec.terminal.clone().unwrap_or_default();
+            (m, handle, initial_size.unwrap_or_default())
+        }),
         input,
     };
     let result = supervise(spec, watched, sink);
@@ -266,8 +271,9 @@ struct Watched<'a> {
     stdout: OwnedFd,
     stderr: OwnedFd,
     reports: OwnedFd,
-    /// The terminal's master (output and input) and the size handle to follow.
-    terminal: Option<(OwnedFd, Terminal)>,
+    /// The terminal's master (output and input), the size handle to follow, and the size
+    /// the terminal was made with.
+    terminal: Option<(OwnedFd, Terminal, TerminalSize)>,
     input: Option<InputRelay>,
 }
 
@@ -317,10 +323,10 @@ fn supervise(
     let mut stderr_open = true;
     let mut reports_open = true;
     let mut terminal_open = w.terminal.is_some();
-    let mut applied_size = spec
+    let mut applied_size = w
         .terminal
         .as_ref()
-        .map(Terminal::size)
+        .map(|(_, _, made_with)| *made_with)
         .unwrap_or_default();
     let mut report_bytes = Vec::new();
     let mut killed = None;
@@ -343,7 +349,7 @@ fn supervise(
                 w.init.kill();
             }
         }
-        if let Some((master, terminal)) = &w.terminal {
+        if let Some((master, terminal, _)) = &w.terminal {
             follow_size(master, terminal, &mut applied_size);
         }
         let mut wait = Duration::from_secs(3600);
@@ -377,7 +383,7 @@ fn supervise(
             }
         }
         let writing = w.input.as_ref().is_some_and(InputRelay::wants_to_write);
-        if let (true, Some((master, _))) = (terminal_open, &w.terminal) {
+        if let (true, Some((master, _, _))) = (terminal_open, &w.terminal) {
             let events = if writing {
                 libc::POLLIN | libc::POLLOUT
             } else {
@@ -429,7 +435,7 @@ fn supervise(
                     }
                 }
                 Slot::Source => {
-                    if let (Some((master, terminal)), Some(_)) = (&w.terminal, &w.input) {
+                    if let (Some((master, terminal, _)), Some(_)) = (&w.terminal, &w.input) {
                         // A resize must reach the command before input typed after it.
                         follow_size(master, terminal, &mut applied_size);
                     }
@@ -451,7 +457,7 @@ fn supervise(
                     if pfd.revents & !libc::POLLOUT == 0 {
                         continue;
                     }
-                    let Some((master, _)) = &w.terminal else {
+                    let Some((master, _, _)) = &w.terminal else {
                         continue;
                     };
                     match sys::read(master.as_raw_fd(), &mut buf) {
