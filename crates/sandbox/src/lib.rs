@@ -84,6 +84,7 @@ mod relay;
 mod run;
 mod spec;
 mod stubs;
+mod supervise;
 mod terminal;
 
 pub use error::{Result, SandboxError, SetupStep};
