@@ -80,3 +80,74 @@ fn named_container_is_kept_until_rm() {
     );
     assert!(stderr(&out).contains("keeper"), "{}", stderr(&out));
 }
+
+#[test]
+fn workdir_user_and_entrypoint_flags_override_the_image() {
+    if !can_run() {
+        return;
+    }
+    let store = Store::new();
+    let ctx = context(
+        "FROM busybox\nWORKDIR /srv\nENTRYPOINT [\"echo\", \"ep\"]\nCMD [\"default\"]\n",
+        &[],
+    );
+    assert_success(
+        &store.rbuild(&["-q", "-t", "with-entrypoint", &path_str(ctx.path())]),
+        "build",
+    );
+    let out = store.rbuild(&["run", "--rm", "with-entrypoint"]);
+    assert_success(&out, "entrypoint and cmd");
+    assert_eq!(stdout(&out), "ep default\n");
+    let out = store.rbuild(&["run", "--rm", "with-entrypoint", "given"]);
+    assert_eq!(stdout(&out), "ep given\n", "arguments replace CMD only");
+
+    // --entrypoint replaces ENTRYPOINT and drops the image's CMD.
+    let out = store.rbuild(&["run", "--rm", "--entrypoint", "pwd", "with-entrypoint"]);
+    assert_success(&out, "--entrypoint");
+    assert_eq!(stdout(&out), "/srv\n", "the image's WORKDIR");
+    let out = store.rbuild(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        "with-entrypoint",
+        "-c",
+        "echo $0-$1",
+        "a",
+        "b",
+    ]);
+    assert_eq!(stdout(&out), "a-b\n");
+
+    let out = store.rbuild(&[
+        "run",
+        "--rm",
+        "-w",
+        "/made/here",
+        "--entrypoint",
+        "pwd",
+        "with-entrypoint",
+    ]);
+    assert_success(&out, "-w");
+    assert_eq!(
+        stdout(&out),
+        "/made/here\n",
+        "-w creates and enters the directory"
+    );
+    let out = store.rbuild(&[
+        "run",
+        "--rm",
+        "--workdir=/tmp",
+        "-u",
+        "65534:65533",
+        "--entrypoint",
+        "sh",
+        "with-entrypoint",
+        "-c",
+        "pwd; id -u; id -g",
+    ]);
+    assert_success(&out, "-u");
+    assert_eq!(stdout(&out), "/tmp\n65534\n65533\n");
+    let out = store.rbuild(&["run", "--rm", "--user", "nosuchuser", "with-entrypoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nosuchuser"), "{}", stderr(&out));
+}

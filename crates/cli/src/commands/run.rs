@@ -45,7 +45,9 @@ pub struct RunArgs {
     pub tty: bool,
     /// The image (name or ID)
     pub image: String,
-    /// Command and arguments (replace the image's CMD)
+    /// Command and arguments (replace the image's CMD); they may start with a dash, as in
+    /// `--entrypoint sh IMAGE -c 'echo hi'`
+    #[arg(allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
 
