@@ -553,18 +553,33 @@ fn build_contexts_replace_stages_images_and_load_oci_layouts() {
         .unwrap();
     assert!(read(store.rootfs(&outcome).path(), "copied-group").contains("staff"));
 
-    // A named context also replaces a stage of that name used as a base.
+    // A named context also replaces a stage of that name used as a base, and that stage is
+    // not built at all (it would fail). The replacing image's ONBUILD triggers run.
+    let parent = context("FROM busybox\nONBUILD RUN echo triggered > /trigger\n", &[]);
+    store
+        .build(BuildOptions::new(parent.path()).tag("with-trigger"))
+        .unwrap();
     let ctx = context(
-        "FROM busybox AS base\nRUN echo stage > /which\nFROM base\nRUN (cat /which || echo replaced) > /seen\n",
+        "FROM busybox AS base\nRUN echo stage > /which && exit 7\nFROM base\nRUN (cat /which || echo replaced) > /seen\nCOPY --from=base /etc/group /copied\n",
         &[],
     );
-    let outcome = store
-        .build(
-            BuildOptions::new(ctx.path())
-                .named_context("base", NamedContext::Image("busybox".into())),
-        )
-        .unwrap();
-    assert_eq!(read(store.rootfs(&outcome).path(), "seen"), "replaced\n");
+    let (outcome, events) = store.build_events(
+        BuildOptions::new(ctx.path())
+            .named_context("base", NamedContext::Image("with-trigger".into())),
+    );
+    let outcome = outcome.unwrap();
+    let (ran, _) = step_summary(&events);
+    assert!(
+        !ran.iter().any(|step| step.contains("exit 7")),
+        "the replaced stage did not run: {ran:?}"
+    );
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "seen"), "replaced\n");
+    assert_eq!(read(fs.path(), "trigger"), "triggered\n");
+    assert!(
+        read(fs.path(), "copied").contains("root"),
+        "COPY --from the replaced stage"
+    );
 
     // A directory as FROM NAME is the whole root file system.
     let rootdir = tempfile::tempdir().unwrap();

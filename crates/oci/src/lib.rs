@@ -11,7 +11,9 @@
 //!   uncompressed — deterministic whatever the core count, bounded memory.
 //! - [`store`]: the local image store on the snapshotter's content store: a name index
 //!   (atomic, locked) and images by manifest digest, or multi-platform images by index
-//!   digest (single-image users get the host platform); list, tag, remove, inspect.
+//!   digest (single-image users get the host platform); list, tag, remove, inspect. Layers
+//!   built locally are kept as plain tars; exports and pushes compress each once and
+//!   reuse the compressed copy.
 //! - [`registry`]: pull and push over oci-client (blocking API, private tokio runtime):
 //!   credentials from the Docker config and its credential helpers (`credsStore`,
 //!   `credHelpers`), mirrors, platform selection or whole indexes, digest checks,

@@ -9,6 +9,7 @@
 mod base;
 mod error;
 mod events;
+mod job_slots;
 mod options;
 mod outputs;
 mod schedule;
@@ -69,6 +70,14 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut plan_options = PlanOptions {
         target: options.target.clone(),
         build_args: options.build_args.clone(),
+        // A `--build-context` named like a stage replaces it (buildx): the planner then
+        // treats the name as an image, which `Session::base_image` finds among the named
+        // contexts, and the stage is not built.
+        replaced_stages: options
+            .named_contexts
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect(),
         ..PlanOptions::default()
     };
     let render_plan =
@@ -112,15 +121,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         identity: &identity,
     };
 
-    let jobs = options
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
-    let finished = schedule::run_stages(&graph, jobs, |stage, done| {
+    let finished = schedule::run_stages(&graph, &session.job_slots, |stage, done| {
         let (config, layers, diff_ids, key) = match &stage.base {
             BaseRef::Scratch => (
                 scratch_config(&graph),
@@ -139,22 +140,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                     base.config.clone(),
                     base.layers.clone(),
                     base.diff_ids.clone(),
-                    base.manifest_digest.to_string(),
-                )
-            }
-            // A `--build-context` named like the stage replaces it as a base (buildx).
-            BaseRef::Stage { index }
-                if graph
-                    .stage(*index)
-                    .and_then(|s| s.name.as_deref())
-                    .is_some_and(|n| session.named_context(n).is_some()) =>
-            {
-                let name = graph.stage(*index).and_then(|s| s.name.clone());
-                let base = session.base_image(name.as_deref().unwrap_or_default())?;
-                (
-                    base.config,
-                    base.layers,
-                    base.diff_ids,
                     base.manifest_digest.to_string(),
                 )
             }

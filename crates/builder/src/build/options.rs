@@ -67,9 +67,12 @@ pub struct BuildOptions {
     pub named_contexts: Vec<(String, NamedContext)>,
     /// The store root; [`rbuild_snapshotter::default_store_root`] by default.
     pub store_root: Option<PathBuf>,
-    /// Layer compression for the stored image.
+    /// Compression of the layers this build stores. Uncompressed by default: compressing
+    /// is the slowest part of committing a layer, and outputs and pushes compress (once,
+    /// then reuse) with their own `compression=` anyway, as BuildKit does.
     pub compression: Compression,
-    /// At most this many stages run at once; the core count by default.
+    /// At most this many stages do the builder's own work at once (a stage waiting for
+    /// its RUN process does not count); the core count by default.
     pub jobs: Option<usize>,
     /// Clamp timestamps for reproducible layers.
     pub source_date_epoch: Option<i64>,
@@ -116,7 +119,7 @@ impl BuildOptions {
             ssh: Vec::new(),
             named_contexts: Vec::new(),
             store_root: None,
-            compression: Compression::Gzip,
+            compression: Compression::Uncompressed,
             jobs: None,
             source_date_epoch: None,
             events: None,

@@ -1,6 +1,7 @@
 //! Running stages at the same time: a stage starts as soon as every stage it needs (its
-//! base, `COPY --from`, `RUN --mount from=`) has finished, with at most `jobs` stages
-//! running at once. Stages the target does not need are not in the graph, so they never run.
+//! base, `COPY --from`, `RUN --mount from=`) has finished; at most `--jobs` of them do the
+//! builder's own work at once (a stage waiting for its RUN process does not count, see
+//! [`JobSlots`]). Stages the target does not need are not in the graph, so they never run.
 //! The first failure stops new stages from starting; running ones finish, and that first
 //! error is returned.
 
@@ -10,6 +11,7 @@ use std::sync::{Condvar, Mutex};
 use rbuild_parser::plan::{BaseRef, DependencySource, Stage, StageGraph};
 
 use super::error::BuildError;
+use super::job_slots::JobSlots;
 use super::stage::StageResult;
 
 /// The stages a stage must wait for.
@@ -37,10 +39,11 @@ struct State {
 }
 
 /// Runs every stage of `graph` with `run_stage`, which receives the results of the stages
-/// finished so far (a superset of what the stage needs).
+/// finished so far that the stage needs. Each ready stage gets its own thread, which holds a
+/// job slot (see [`JobSlots`]) while it works.
 pub(crate) fn run_stages<F>(
     graph: &StageGraph,
-    jobs: usize,
+    slots: &JobSlots,
     run_stage: F,
 ) -> Result<BTreeMap<usize, StageResult>, BuildError>
 where
@@ -56,62 +59,59 @@ where
         error: None,
     });
     let wake = Condvar::new();
-    let workers = jobs.clamp(1, graph.stages.len().max(1));
+    let (shared, wake, run_stage) = (&state, &wake, &run_stage);
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    // Pick a ready stage, or wait until one becomes ready, or stop.
-                    let (stage, snapshot) = {
-                        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                        loop {
-                            if st.error.is_some() || st.started.len() == graph.stages.len() {
-                                return;
+        let mut st = shared.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if st.error.is_none() {
+                let ready: Vec<&Stage> = graph
+                    .stages
+                    .iter()
+                    .filter(|s| {
+                        !st.started.contains(&s.index)
+                            && deps[&s.index]
+                                .iter()
+                                .all(|d| st.done.contains_key(d) || !known.contains(d))
+                    })
+                    .collect();
+                for stage in ready {
+                    st.started.insert(stage.index);
+                    st.running += 1;
+                    let needed: BTreeMap<usize, StageResult> = st
+                        .done
+                        .iter()
+                        .filter(|(i, _)| deps[&stage.index].contains(i))
+                        .map(|(i, r)| (*i, r.clone()))
+                        .collect();
+                    scope.spawn(move || {
+                        let result = {
+                            let _slot = slots.hold();
+                            run_stage(stage, &needed)
+                        };
+                        let mut st = shared.lock().unwrap_or_else(|p| p.into_inner());
+                        st.running -= 1;
+                        match result {
+                            Ok(r) => {
+                                st.done.insert(stage.index, r);
                             }
-                            let ready = graph.stages.iter().find(|s| {
-                                !st.started.contains(&s.index)
-                                    && deps[&s.index]
-                                        .iter()
-                                        .all(|d| st.done.contains_key(d) || !known.contains(d))
-                            });
-                            if let Some(stage) = ready {
-                                st.started.insert(stage.index);
-                                st.running += 1;
-                                let needed: BTreeMap<usize, StageResult> = st
-                                    .done
-                                    .iter()
-                                    .filter(|(i, _)| deps[&stage.index].contains(i))
-                                    .map(|(i, r)| (*i, r.clone()))
-                                    .collect();
-                                break (stage, needed);
+                            Err(e) => {
+                                st.error.get_or_insert(e);
                             }
-                            if st.running == 0 {
-                                // Nothing runs and nothing is ready: a dependency cannot be met.
-                                st.error.get_or_insert_with(|| {
-                                    BuildError::Request(
-                                        "stage dependencies cannot be satisfied".into(),
-                                    )
-                                });
-                                wake.notify_all();
-                                return;
-                            }
-                            st = wake.wait(st).unwrap_or_else(|p| p.into_inner());
                         }
-                    };
-                    let result = run_stage(stage, &snapshot);
-                    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                    st.running -= 1;
-                    match result {
-                        Ok(r) => {
-                            st.done.insert(stage.index, r);
-                        }
-                        Err(e) => {
-                            st.error.get_or_insert(e);
-                        }
-                    }
-                    wake.notify_all();
+                        wake.notify_all();
+                    });
                 }
-            });
+            }
+            if st.running == 0 {
+                if st.error.is_none() && st.started.len() < graph.stages.len() {
+                    // Nothing runs and nothing is ready: a dependency cannot be met.
+                    st.error = Some(BuildError::Request(
+                        "stage dependencies cannot be satisfied".into(),
+                    ));
+                }
+                break;
+            }
+            st = wake.wait(st).unwrap_or_else(|p| p.into_inner());
         }
     });
     let state = state.into_inner().unwrap_or_else(|p| p.into_inner());

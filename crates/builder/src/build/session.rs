@@ -24,6 +24,8 @@ pub(crate) struct Session<'a> {
     /// The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) rules.
     pub ignore: IgnoreRules,
     registry: Mutex<Option<RegistryClient>>,
+    /// `--jobs` slots for the stages' own work.
+    pub job_slots: super::job_slots::JobSlots,
     /// Held shared for the whole build, so `rbuild prune` (exclusive) never removes what
     /// this build has written but not yet recorded.
     _store_lock: rbuild_snapshotter::FileLock,
@@ -79,6 +81,11 @@ impl<'a> Session<'a> {
             cache,
             stat_cache: Mutex::new(stat_cache),
             registry: Mutex::new(None),
+            job_slots: super::job_slots::JobSlots::new(options.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })),
             _store_lock: store_lock,
         })
     }

@@ -77,11 +77,13 @@ pub struct BuildCommandArgs {
     /// Network for RUN steps: default, none or host
     #[arg(long, default_value = "default")]
     pub network: String,
-    /// Stages to run at once (default: the number of cores)
+    /// Stages doing rbuild's own work at once; stages waiting for a RUN do not count
+    /// (default: the number of cores)
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Layer compression: gzip, zstd or uncompressed
-    #[arg(long, default_value = "gzip")]
+    /// Compression of the layers stored locally: uncompressed, gzip or zstd (outputs and
+    /// pushes compress with their own compression= option, gzip by default)
+    #[arg(long, default_value = "uncompressed")]
     pub compression: String,
     /// The build context: a directory, a Dockerfile, `-` (Dockerfile on standard input), a git
     /// URL (REPO.git#REF:SUBDIR) or the URL of a tarball or Dockerfile

@@ -7,7 +7,7 @@ pub mod oci_layout;
 pub mod rootfs;
 pub mod sink;
 
-pub use convert::convert_for_output;
+pub use convert::{convert_for_output, distributable};
 pub use docker_archive::{ArchiveManifestEntry, write_docker_archive};
 pub use oci_layout::{ExportImage, IMAGE_NAME, REF_NAME, write_oci_layout};
 pub use rootfs::{write_rootfs_dir, write_rootfs_tar};
@@ -82,10 +82,11 @@ pub enum ExportOutcome {
 }
 
 /// Sends the stored image `manifest_digest` where `spec` says (BuildKit's `--output`).
-/// `stdout` is used for `dest=-`. The compression options of `spec` apply when layers are
-/// created (the builder passes them to [`ImageStore::add_layer`]); here they only matter
-/// with `force-compression=true`, which recompresses layers that differ, and
-/// `oci-mediatypes=` switches media types (see [`convert_for_output`]).
+/// `stdout` is used for `dest=-`. Layers stored uncompressed get `spec`'s compression (gzip
+/// unless it says otherwise); already compressed ones keep theirs unless
+/// `force-compression=true`; `oci-mediatypes=` switches media types (see
+/// [`convert_for_output`]). `type=image` names the stored image itself and pushes the
+/// compressed form.
 pub fn export_output(
     store: &ImageStore,
     manifest_digest: &rbuild_snapshotter::Digest,
@@ -93,7 +94,14 @@ pub fn export_output(
     stdout: &mut dyn Write,
 ) -> Result<ExportOutcome, OciError> {
     use crate::output::{Destination, OutputKind};
-    let converted = convert_for_output(store, manifest_digest, spec)?;
+    let original = manifest_digest;
+    let converted = match spec.kind {
+        // Stored images and root file systems need no compressed layers.
+        OutputKind::Image { push: false, .. }
+        | OutputKind::Local { .. }
+        | OutputKind::Tar { .. } => manifest_digest.clone(),
+        _ => convert_for_output(store, manifest_digest, spec)?,
+    };
     let manifest_digest = &converted;
     let image = store.image(manifest_digest)?;
     let write_tar = |dest: &Destination,
@@ -153,7 +161,7 @@ pub fn export_output(
         OutputKind::Image { names, push } => {
             let mut pushed = Vec::new();
             for name in names {
-                store.tag(name, manifest_digest)?;
+                store.tag(name, original)?;
             }
             if *push {
                 let client = crate::registry::RegistryClient::from_environment()?;

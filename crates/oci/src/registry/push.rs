@@ -57,6 +57,13 @@ impl RegistryClient {
         target: &Reference,
     ) -> Result<PushReport, OciError> {
         let image = store.image(manifest_digest)?;
+        // Layers built here are stored uncompressed; registries get them gzip-compressed
+        // (made once, then reused by later pushes).
+        let image = store.image(&crate::export::distributable(
+            store,
+            &image.manifest_digest,
+            crate::compress::CompressionOptions::default(),
+        )?)?;
         let host = target.registry().to_string();
         let client = self.oci_client(&host);
         let auth = self.auth(&host)?;

@@ -1,4 +1,5 @@
-//! Adding layer tars to the store: compressed on the way in, several at once.
+//! Adding layer tars to the store: compressed on the way in (or stored as plain tars),
+//! several at once.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -6,7 +7,9 @@ use std::path::PathBuf;
 use rbuild_snapshotter::Digest;
 
 use super::ImageStore;
-use crate::compress::{CompressionOptions, compress, compression_threads, decompressing_reader};
+use crate::compress::{
+    Compression, CompressionOptions, compress, compression_threads, decompressing_reader,
+};
 use crate::error::{OciError, stream_err};
 use crate::model::{Descriptor, media_types};
 
@@ -31,6 +34,26 @@ impl ImageStore {
         oci_media_types: bool,
     ) -> Result<LayerBlob, OciError> {
         let mut writer = self.content().writer()?;
+        if options.compression == Compression::Uncompressed {
+            // The blob is the tar: the content store's own digest is the diff_id, so no
+            // second hashing pass.
+            let copied = std::io::copy(
+                &mut std::io::BufReader::with_capacity(1 << 20, tar),
+                &mut writer,
+            )
+            .map_err(stream_err("storing layer".to_string()))?;
+            let (digest, size) = writer.commit(None)?;
+            debug_assert_eq!(copied, size);
+            return Ok(LayerBlob {
+                descriptor: Descriptor::new(
+                    media_types::layer_media_type(options.compression, oci_media_types),
+                    digest.clone(),
+                    size,
+                ),
+                diff_id: digest,
+                uncompressed_size: size,
+            });
+        }
         let layer = compress(tar, &mut writer, options).map_err(stream_err(format!(
             "compressing layer with {}",
             options.compression

@@ -10,6 +10,7 @@ mod index;
 mod inspect;
 mod layers;
 mod names;
+mod variants;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -436,6 +437,7 @@ impl ImageStore {
                 keep.insert(image.manifest_digest.clone());
                 keep.insert(image.manifest.config.digest.clone());
                 keep.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
+                keep.extend(self.variants_of(image.manifest.layers.iter().map(|l| &l.digest)));
             }
         }
         Ok(keep)

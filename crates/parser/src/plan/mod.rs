@@ -63,7 +63,7 @@ mod reference;
 mod scope;
 pub(crate) mod suggest;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use build_args::{BuildArgError, BuildArgs, PROXY_ARGS, is_proxy_arg, predefined_args};
 pub use error::PlanError;
@@ -98,6 +98,11 @@ pub struct PlanOptions {
     /// reference with default tag (`docker.io/library/alpine:latest`), as
     /// `(name, value)` pairs. Stages based on these get fully expanded.
     pub base_image_env: BTreeMap<String, Vec<(String, String)>>,
+    /// Stage names (lower case) that a named build context replaces (buildx's
+    /// `--build-context NAME=…` with NAME a stage name): `FROM NAME` and `--from=NAME` then
+    /// refer to the image of that name, and the stage itself is not built unless it is the
+    /// target.
+    pub replaced_stages: BTreeSet<String>,
 }
 
 impl Default for PlanOptions {
@@ -110,6 +115,7 @@ impl Default for PlanOptions {
             target_platform: host,
             all_stages: false,
             base_image_env: BTreeMap::new(),
+            replaced_stages: BTreeSet::new(),
         }
     }
 }

@@ -203,16 +203,19 @@ impl StageRun<'_, '_> {
 
         let run_spec = |spec: SandboxSpec| -> Result<(RunOutcome, Vec<u8>), BuildError> {
             let mut tail: Vec<u8> = Vec::new();
-            let outcome = spec.run(|stream, data| {
-                tail.extend_from_slice(data);
-                if tail.len() > 2 * OUTPUT_TAIL_BYTES {
-                    tail.drain(..tail.len() - OUTPUT_TAIL_BYTES);
-                }
-                self.session.emit(BuildEvent::StepOutput {
-                    step: step.clone(),
-                    stderr: stream == Stream::Stderr,
-                    data: data.to_vec(),
-                });
+            // The process runs on its own: this stage's job slot is free while it does.
+            let outcome = self.session.job_slots.released_while(|| {
+                spec.run(|stream, data| {
+                    tail.extend_from_slice(data);
+                    if tail.len() > 2 * OUTPUT_TAIL_BYTES {
+                        tail.drain(..tail.len() - OUTPUT_TAIL_BYTES);
+                    }
+                    self.session.emit(BuildEvent::StepOutput {
+                        step: step.clone(),
+                        stderr: stream == Stream::Stderr,
+                        data: data.to_vec(),
+                    });
+                })
             })?;
             Ok((outcome, tail))
         };

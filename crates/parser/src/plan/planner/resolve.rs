@@ -47,6 +47,14 @@ impl<'a> Planner<'a> {
         // invalid image name; `COPY --from` compares case-insensitively.
         let lower = value.to_ascii_lowercase();
         if let Some(earlier) = self.earlier_stage_named(value, index) {
+            if self.options.replaced_stages.contains(value) {
+                return self
+                    .parse_reference(value, span)
+                    .map(|normalized| BaseRef::Image {
+                        reference: value.to_string(),
+                        normalized,
+                    });
+            }
             return Ok(BaseRef::Stage { index: earlier });
         }
         if value == "scratch" {
@@ -116,6 +124,14 @@ impl<'a> Planner<'a> {
         }
         let lower = value.to_ascii_lowercase();
         if let Some(earlier) = self.earlier_stage_named(&lower, index) {
+            if self.options.replaced_stages.contains(&lower) {
+                return self.parse_reference(&lower, span).map(|normalized| {
+                    DependencySource::Image {
+                        reference: lower.clone(),
+                        normalized,
+                    }
+                });
+            }
             return Ok(DependencySource::Stage { index: earlier });
         }
         if self.blocks[index].name.as_deref() == Some(lower.as_str()) {
