@@ -332,7 +332,9 @@ impl<'s, 'o> StageRun<'s, 'o> {
                 record
             }
         };
-        self.session.cache.set_last_inputs(&identity, &inputs)?;
+        self.session
+            .cache
+            .set_last_inputs(&identity, &inputs, &key)?;
         self.apply_record(&record)?;
         self.key = key.to_string();
         Ok(())

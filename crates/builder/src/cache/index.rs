@@ -100,13 +100,27 @@ impl CacheIndex {
         read_json(&self.step_path(step_identity))
     }
 
-    /// Remembers the inputs of this build of a step.
+    /// Remembers the inputs of this build of a step, whose key is `key`. Skipped when the
+    /// inputs recorded last already have that key: for a COPY of a large context they are
+    /// megabytes of per-file digests, which a fully cached build should not rewrite.
     pub fn set_last_inputs(
         &self,
         step_identity: &str,
         inputs: &StepInputs,
+        key: &CacheKey,
     ) -> Result<(), CacheIndexError> {
-        write_json(&self.step_path(step_identity), inputs)
+        let path = self.step_path(step_identity);
+        let key_path = path.with_extension("key");
+        let key_text = key.to_string();
+        if path.exists()
+            && std::fs::read_to_string(&key_path).is_ok_and(|recorded| recorded == key_text)
+        {
+            return Ok(());
+        }
+        // The inputs first, then the key naming them: a crash in between leaves a key
+        // that does not match, so the next build writes both again.
+        write_json(&path, inputs)?;
+        write_atomic(&key_path, key_text.as_bytes())
     }
 
     /// Every recorded result (for prune: which layers are still referenced).
@@ -132,10 +146,24 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CacheIndexErro
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    let bytes = serde_json::to_vec(value).map_err(|e| err(std::io::Error::other(e)))?;
-    tmp.write_all(&bytes).map_err(err)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    // Streamed: step inputs can be megabytes, never held whole as JSON text.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, tmp);
+    serde_json::to_writer(&mut out, value).map_err(|e| err(std::io::Error::other(e)))?;
+    let tmp = out.into_inner().map_err(|e| err(e.into_error()))?;
     tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheIndexError> {
+    let err = |source| CacheIndexError {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
@@ -167,7 +195,9 @@ mod tests {
             created: "2026-01-01T00:00:00Z".into(),
         };
         index.put(&key, &record).unwrap();
-        index.set_last_inputs("Dockerfile#0#1", &inputs).unwrap();
+        index
+            .set_last_inputs("Dockerfile#0#1", &inputs, &inputs.key())
+            .unwrap();
         let reopened = CacheIndex::open(dir.path()).unwrap();
         assert_eq!(reopened.get(&key), Some(record));
         assert_eq!(reopened.last_inputs("Dockerfile#0#1"), Some(inputs));

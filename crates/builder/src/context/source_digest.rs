@@ -6,6 +6,7 @@
 //! checking the context out again does not invalidate the cache. File contents are hashed
 //! in parallel, streaming, and only when the stat cache cannot vouch for them.
 
+use std::borrow::Borrow;
 use std::io::Read;
 
 use rayon::prelude::*;
@@ -33,34 +34,38 @@ pub struct SourceDigest {
 }
 
 /// Hashes a listing (as produced by `walk_source`, in order).
-pub fn digest_entries(
-    entries: &[ContextEntry],
+pub fn digest_entries<E: Borrow<ContextEntry> + Sync>(
+    entries: &[E],
     cache: &mut StatCache,
 ) -> std::io::Result<SourceDigest> {
+    let entry = |i: usize| entries[i].borrow();
     // Content digests first: cached where possible, the rest read in parallel.
     let keys: Vec<Option<StatKey>> = entries
         .iter()
-        .map(|e| (e.kind == EntryKind::File).then(|| stat_key(e)))
+        .map(|e| {
+            let e = e.borrow();
+            (e.kind == EntryKind::File).then(|| stat_key(e))
+        })
         .collect();
     let cached: Vec<Option<[u8; 32]>> = entries
         .iter()
         .zip(&keys)
-        .map(|(e, k)| k.as_ref().and_then(|k| cache.get(&e.host_path, k)))
+        .map(|(e, k)| k.as_ref().and_then(|k| cache.get(&e.borrow().host_path, k)))
         .collect();
     let read: Vec<(usize, std::io::Result<[u8; 32]>)> = entries
         .par_iter()
         .enumerate()
-        .filter(|(i, e)| e.kind == EntryKind::File && cached[*i].is_none())
-        .map(|(i, e)| (i, hash_file(&e.host_path)))
+        .filter(|(i, _)| entry(*i).kind == EntryKind::File && cached[*i].is_none())
+        .map(|(i, _)| (i, hash_file(&entry(i).host_path)))
         .collect();
     let files_read = read.len();
     let mut contents = cached;
     for (i, result) in read {
         let digest = result.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot read {}: {e}", entries[i].path))
+            std::io::Error::new(e.kind(), format!("cannot read {}: {e}", entry(i).path))
         })?;
         if let Some(key) = keys[i] {
-            cache.insert(entries[i].host_path.clone(), key, digest);
+            cache.insert(entry(i).host_path.clone(), key, digest);
         }
         contents[i] = Some(digest);
     }
@@ -68,6 +73,7 @@ pub fn digest_entries(
     let mut total = Sha256::new();
     let mut parts = Vec::with_capacity(entries.len());
     for (entry, content) in entries.iter().zip(contents) {
+        let entry = entry.borrow();
         let digest = entry_digest(entry, content);
         total.update(digest);
         parts.push(EntryDigest {

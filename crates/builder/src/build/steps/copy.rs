@@ -237,7 +237,10 @@ impl StageRun<'_, '_> {
                 );
             }
             let mut source_inputs = SourceInputs::default();
-            let mut combined = Vec::new();
+            // Each match's entries are walked once and kept for the copy; the digest reads
+            // them through references (a large context is not held twice).
+            let first_new_source = sources.len();
+            let mut archive_entries = Vec::new();
             for rel in matches {
                 if rel != "." && ignore.is_excluded(&rel) {
                     return Err(self.step_error(
@@ -263,13 +266,13 @@ impl StageRun<'_, '_> {
                                 || exclude_rules.is_excluded(&e.path))
                     });
                 }
-                combined.extend(entries.iter().cloned());
                 let name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
                 let is_archive = is_add
                     && entries.first().is_some_and(|e| e.kind == EntryKind::File)
                     && fc.unpack != Some(false)
                     && matches!(open_archive(&host), Ok(Some(_)));
                 if is_archive {
+                    archive_entries.extend(entries);
                     sources.push(PlannedSource::Archive { host_path: host });
                 } else {
                     sources.push(PlannedSource::Listed { name, entries });
@@ -281,6 +284,14 @@ impl StageRun<'_, '_> {
                     .stat_cache
                     .lock()
                     .unwrap_or_else(|p| p.into_inner());
+                let combined: Vec<&ContextEntry> = sources[first_new_source..]
+                    .iter()
+                    .flat_map(|source| match source {
+                        PlannedSource::Listed { entries, .. } => entries.iter(),
+                        _ => [].iter(),
+                    })
+                    .chain(archive_entries.iter())
+                    .collect();
                 digest_entries(&combined, &mut cache)
                     .map_err(|e| self.step_error(planned, e.to_string()))?
             };
