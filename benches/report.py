@@ -84,8 +84,9 @@ def main():
       "builder's local store). Cached builds rebuild an unchanged context. “1 changed” rewrites "
       "the same one file of the large context before every build, so each builder sees exactly "
       "one changed file since its previous build. Export (6) times rbuild's fully cached build "
-      "plus `-o type=oci` with `force-compression=true` against `buildah push` to an `oci:` "
-      "layout (which compresses the stored layer); dockerd 20.10's built-in BuildKit has no "
+      "plus `-o type=oci,compression=FORMAT`, which compresses the stored plain layer (its "
+      "compressed copies are deleted before each run so every run compresses), against "
+      "`buildah push` to an `oci:` layout (which compresses the stored layer); dockerd 20.10's built-in BuildKit has no "
       "exporter with layer compression, so it has no figure there.")
     w("")
     w("How it is measured: `benches/measure.py` forks the command and takes wall time around "
