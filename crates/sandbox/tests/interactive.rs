@@ -235,7 +235,9 @@ fn the_init_keeps_none_of_the_callers_descriptors() {
     // Descriptors the caller (or its other threads) has open when the sandbox is cloned: a
     // write end kept by the init would stop that pipe's reader from ever seeing end of file.
     let held: Vec<_> = (0..16).map(|_| pipe()).collect();
-    let spec = SandboxSpec::new(fx.rootfs(), ["sh", "-c", "ls /proc/1/fd"]);
+    // The init closes its own copies of the output pipes just after starting the command;
+    // listing before it has would race with those closes (ls then fails to stat them).
+    let spec = SandboxSpec::new(fx.rootfs(), ["sh", "-c", "sleep 0.3; ls /proc/1/fd"]);
     let (outcome, output) = run(&spec);
     drop(held);
     assert!(outcome.exit.success(), "{}", output.stderr());
