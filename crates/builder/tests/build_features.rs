@@ -679,3 +679,24 @@ fn run_bind_mounts_of_directories_are_keyed_by_content_and_rw_never_writes_the_h
     assert_eq!(read(fs.path(), "extra"), "extra-2");
     assert_no_leftovers(&store);
 }
+
+#[test]
+fn copy_from_a_stage_with_thousands_of_files_sees_them_all() {
+    if !can_run() {
+        return;
+    }
+    // Large enough for the walk to stat entries on several threads, which must see the
+    // stage's snapshot mounted only for the copying thread.
+    let store = TestStore::new();
+    let ctx = context(
+        "FROM busybox AS many\nRUN mkdir /d && cd /d && for i in $(seq 5000); do echo $i > f$i; done\nFROM busybox\nCOPY --from=many /d /d\n",
+        &[],
+    );
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(
+        std::fs::read_dir(path(fs.path(), "d")).unwrap().count(),
+        5000
+    );
+    assert_eq!(read(fs.path(), "d/f4321"), "4321\n");
+}

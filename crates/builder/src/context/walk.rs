@@ -8,8 +8,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::ignore_file::IgnoreRules;
-use rayon::prelude::*;
-
 /// What kind of file a context entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
@@ -130,15 +128,61 @@ pub fn walk_source(
             }
         }
     }
-    // One statx per entry is most of a walk's time (the listing itself is cheap): done on
-    // every core. The order is restored by the sort.
-    let mut below = below
-        .into_par_iter()
-        .map(|(rel, host)| entry_from(rel, host))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut below = stat_all(below)?;
     below.sort_by(|a, b| a.path.cmp(&b.path));
     out.extend(below);
     Ok(out)
+}
+
+/// One statx per entry is most of a walk's time (the listing itself is cheap), so the
+/// entries are stat'ed on a few threads. They are spawned from this thread, not taken from
+/// a pool: a walk may run where a snapshot is mounted only for this thread (`COPY --from`),
+/// and only threads it creates share that mount namespace.
+fn stat_all(paths: Vec<(String, PathBuf)>) -> Result<Vec<ContextEntry>, WalkError> {
+    const MAX_THREADS: usize = 4;
+    const ENTRIES_PER_THREAD: usize = 2048;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(MAX_THREADS)
+        .min(paths.len().div_ceil(ENTRIES_PER_THREAD))
+        .max(1);
+    if threads == 1 {
+        return paths
+            .into_iter()
+            .map(|(rel, host)| entry_from(rel, host))
+            .collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rest = paths;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(|(rel, host)| entry_from(rel, host))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for worker in workers {
+            let part = worker.join().map_err(|_| WalkError {
+                path: ".".into(),
+                source: std::io::Error::other("a context walk thread panicked"),
+            })??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
 }
 
 #[cfg(test)]
