@@ -5,7 +5,7 @@
 //! least one worker thread — zstd's single-threaded mode produces a different frame layout.
 
 mod pigz;
-mod pool;
+pub(crate) mod pool;
 mod write_behind;
 
 use std::fmt;

@@ -8,7 +8,8 @@
 
 use rbuild_snapshotter::Digest;
 
-use crate::compress::{Compression, CompressionOptions, compression_threads};
+use crate::compress::pool::for_each_in_lanes;
+use crate::compress::{Compression, CompressionOptions};
 use crate::error::OciError;
 use crate::model::{Descriptor, media_types};
 use crate::output::OutputSpec;
@@ -84,44 +85,27 @@ fn convert_layers(
     Ok(store.write_manifest(config, layers, !oci)?.digest)
 }
 
-/// Each planned layer as the output wants it, the ones to compress in parallel (as many
-/// at once as there are compression threads, so memory stays bounded).
+/// Each planned layer as the output wants it, the ones to compress several at once.
 fn compress_layers(
     store: &ImageStore,
     plans: &[(&Descriptor, Compression, bool)],
     compression: CompressionOptions,
     oci: bool,
 ) -> Result<Vec<Descriptor>, OciError> {
-    let lanes = compression_threads().clamp(1, plans.len().max(1));
-    let mut results: Vec<Option<Result<Descriptor, OciError>>> =
-        plans.iter().map(|_| None).collect();
-    for (chunk, slots) in plans.chunks(lanes).zip(results.chunks_mut(lanes)) {
-        std::thread::scope(|scope| {
-            for ((layer, current, recompress), slot) in chunk.iter().zip(slots.iter_mut()) {
-                if !recompress {
-                    *slot = Some(Ok(Descriptor {
-                        media_type: media_types::layer_media_type(*current, oci).to_string(),
-                        ..(*layer).clone()
-                    }));
-                    continue;
-                }
-                scope.spawn(move || {
-                    *slot = Some(store.layer_compressed_as(layer, compression, oci));
-                });
-            }
-        });
-    }
-    results
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| {
-                Err(OciError::Stream {
-                    action: "compressing a layer".to_string(),
-                    source: std::io::Error::other("compression thread stopped"),
+    for_each_in_lanes(
+        plans,
+        |(layer, current, recompress)| {
+            if *recompress {
+                store.layer_compressed_as(layer, compression, oci)
+            } else {
+                Ok(Descriptor {
+                    media_type: media_types::layer_media_type(*current, oci).to_string(),
+                    ..(*layer).clone()
                 })
-            })
-        })
-        .collect()
+            }
+        },
+        |(layer, _, _)| format!("compressing layer {}", layer.digest),
+    )
 }
 
 #[cfg(test)]

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use rbuild_snapshotter::Digest;
 
 use super::ImageStore;
-use crate::compress::{
-    Compression, CompressionOptions, compress, compression_threads, decompressing_reader,
-};
+use crate::compress::pool::for_each_in_lanes;
+use crate::compress::{Compression, CompressionOptions, compress, decompressing_reader};
 use crate::error::{OciError, stream_err};
 use crate::model::{Descriptor, media_types};
 
@@ -80,40 +79,19 @@ impl ImageStore {
         options: CompressionOptions,
         oci_media_types: bool,
     ) -> Result<Vec<LayerBlob>, OciError> {
-        let lanes = compression_threads().clamp(1, files.len().max(1));
-        let mut results: Vec<Option<Result<LayerBlob, OciError>>> =
-            files.iter().map(|_| None).collect();
-        for (chunk_files, chunk_results) in files.chunks(lanes).zip(results.chunks_mut(lanes)) {
-            std::thread::scope(|scope| {
-                for (path, slot) in chunk_files.iter().zip(chunk_results.iter_mut()) {
-                    scope.spawn(move || {
-                        let result = std::fs::File::open(path)
-                            .map_err(|source| OciError::Io {
-                                action: "open layer",
-                                path: path.clone(),
-                                source,
-                            })
-                            .and_then(|file| {
-                                let tar = decompressing_reader(file)
-                                    .map_err(stream_err(format!("reading {}", path.display())))?;
-                                self.add_layer(tar, options, oci_media_types)
-                            });
-                        *slot = Some(result);
-                    });
-                }
-            });
-        }
-        results
-            .into_iter()
-            .zip(files)
-            .map(|(result, path)| {
-                result.unwrap_or_else(|| {
-                    Err(OciError::Stream {
-                        action: format!("compressing {}", path.display()),
-                        source: std::io::Error::other("compression thread stopped"),
-                    })
-                })
-            })
-            .collect()
+        for_each_in_lanes(
+            files,
+            |path| {
+                let file = std::fs::File::open(path).map_err(|source| OciError::Io {
+                    action: "open layer",
+                    path: path.clone(),
+                    source,
+                })?;
+                let tar = decompressing_reader(file)
+                    .map_err(stream_err(format!("reading {}", path.display())))?;
+                self.add_layer(tar, options, oci_media_types)
+            },
+            |path| format!("compressing {}", path.display()),
+        )
     }
 }

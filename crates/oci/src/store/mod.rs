@@ -437,9 +437,11 @@ impl ImageStore {
                 keep.insert(image.manifest_digest.clone());
                 keep.insert(image.manifest.config.digest.clone());
                 keep.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
-                keep.extend(self.variants_of(image.manifest.layers.iter().map(|l| &l.digest)));
             }
         }
+        // Compressed copies of the kept layers, read from their records in one pass.
+        let variants = self.variants_of(keep.iter());
+        keep.extend(variants);
         Ok(keep)
     }
 }
