@@ -128,20 +128,6 @@ fn tree(root: &std::path::Path) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
     out
 }
 
-/// Nothing a step used is left behind in the store's scratch space: no download, no rw
-/// overlay, no mount point.
-fn assert_no_leftovers(store: &TestStore) {
-    let run = store.root().join("run");
-    let names: Vec<String> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "sandbox" && n != "mnt")
-        .collect();
-    assert!(names.is_empty(), "left in run/: {names:?}");
-    let mounts: Vec<_> = std::fs::read_dir(run.join("mnt")).unwrap().collect();
-    assert!(mounts.is_empty(), "left in run/mnt: {mounts:?}");
-}
-
 fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }

@@ -214,19 +214,6 @@ fn options_for(prepared: &PreparedContext) -> BuildOptions {
     }
 }
 
-/// Nothing fetched stays in the store's scratch area once the build is over.
-fn assert_no_leftovers(store: &TestStore) {
-    let run = store.root().join("run");
-    let Ok(entries) = std::fs::read_dir(&run) else {
-        return;
-    };
-    let names: Vec<String> = entries
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "sandbox" && n != "mnt")
-        .collect();
-    assert!(names.is_empty(), "left in run/: {names:?}");
-}
-
 #[test]
 fn git_daemon_tag_with_subdir_branch_and_commit() {
     if !can_run() {
@@ -301,13 +288,16 @@ fn dumb_http_branch_and_named_context() {
     assert_eq!(read(fs.path(), "ctx/a.txt"), "v1");
 
     // --build-context NAME=GITURL: a directory for COPY --from.
-    let (name, context, fetched) =
+    let (name, named, fetched) =
         prepare_build_context(&format!("src={url}#v1:sub"), store.root()).unwrap();
     assert_eq!(name, "src");
-    assert!(matches!(context, NamedContext::Directory(_)));
-    let local = context_dir("FROM scratch\nCOPY --from=src hello.txt /from-src.txt\n");
+    assert!(matches!(named, NamedContext::Directory(_)));
+    let local = context(
+        "FROM scratch\nCOPY --from=src hello.txt /from-src.txt\n",
+        &[],
+    );
     let outcome = store
-        .build(BuildOptions::new(local.path()).named_context(&name, context))
+        .build(BuildOptions::new(local.path()).named_context(&name, named))
         .unwrap();
     drop(fetched);
     assert_no_leftovers(&store);
@@ -361,12 +351,6 @@ fn missing_refs_and_unreachable_servers_are_clear_errors_without_credentials() {
         "{err}"
     );
     assert_no_leftovers(&store);
-}
-
-fn context_dir(dockerfile: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
-    dir
 }
 
 fn tar_gz(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -482,17 +466,19 @@ fn add_checksum_with_sha384_and_sha512() {
     let sha384 = hex::encode(sha2::Sha384::digest(body));
     let sha512 = hex::encode(sha2::Sha512::digest(body));
     for checksum in [format!("sha384:{sha384}"), format!("sha512:{sha512}")] {
-        let ctx = context_dir(&format!(
-            "FROM scratch\nADD --checksum={checksum} {url} /f.txt\n"
-        ));
+        let ctx = context(
+            &format!("FROM scratch\nADD --checksum={checksum} {url} /f.txt\n"),
+            &[],
+        );
         let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
         let fs = store.rootfs(&outcome);
         assert_eq!(read(fs.path(), "f.txt"), "checked content\n", "{checksum}");
     }
     let wrong = format!("sha512:{}", "0".repeat(128));
-    let ctx = context_dir(&format!(
-        "FROM scratch\nADD --checksum={wrong} {url} /f.txt\n"
-    ));
+    let ctx = context(
+        &format!("FROM scratch\nADD --checksum={wrong} {url} /f.txt\n"),
+        &[],
+    );
     let err = store
         .build(BuildOptions::new(ctx.path()))
         .unwrap_err()
@@ -501,9 +487,10 @@ fn add_checksum_with_sha384_and_sha512() {
         err.contains("checksum mismatch") && err.contains(&format!("sha512:{sha512}")),
         "{err}"
     );
-    let ctx = context_dir(&format!(
-        "FROM scratch\nADD --checksum=md5:abc {url} /f.txt\n"
-    ));
+    let ctx = context(
+        &format!("FROM scratch\nADD --checksum=md5:abc {url} /f.txt\n"),
+        &[],
+    );
     let err = store
         .build(BuildOptions::new(ctx.path()))
         .unwrap_err()
@@ -520,13 +507,16 @@ fn add_a_git_repository_with_and_without_its_git_dir() {
     let daemon = GitDaemon::start(repo.served.path());
     let store = empty_store();
     let url = daemon.url("repo.git");
-    let ctx = context_dir(&format!(
-        "FROM scratch\n\
+    let ctx = context(
+        &format!(
+            "FROM scratch\n\
          ADD {url}#v1 /src/\n\
          ADD --keep-git-dir {url}?branch=feature /kept\n\
          ADD --checksum={first} {url}#v1:sub /sub-only\n",
-        first = repo.first
-    ));
+            first = repo.first
+        ),
+        &[],
+    );
     let (outcome, events) = store.build_events(BuildOptions::new(ctx.path()));
     let outcome = outcome.unwrap();
     assert_eq!(step_summary(&events).0.len(), 3);
@@ -546,15 +536,16 @@ fn add_a_git_repository_with_and_without_its_git_dir() {
     let (ran, cached) = step_summary(&events);
     assert!(ran.is_empty() && cached.len() == 3, "{ran:?}");
 
-    let bad = context_dir(&format!("FROM scratch\nADD {url}#no-such-tag /x/\n"));
+    let bad = context(&format!("FROM scratch\nADD {url}#no-such-tag /x/\n"), &[]);
     let err = store
         .build(BuildOptions::new(bad.path()))
         .unwrap_err()
         .to_string();
     assert!(err.contains("ref \"no-such-tag\" not found"), "{err}");
-    let wrong = context_dir(&format!(
-        "FROM scratch\nADD --checksum=abcdef0 {url}#v1 /x/\n"
-    ));
+    let wrong = context(
+        &format!("FROM scratch\nADD --checksum=abcdef0 {url}#v1 /x/\n"),
+        &[],
+    );
     let err = store
         .build(BuildOptions::new(wrong.path()))
         .unwrap_err()
@@ -642,9 +633,10 @@ fn add_git_cache_hits_check_nothing_out() {
     let (port, requests) = serve_dir_logged(repo.served.path().to_path_buf());
     let store = empty_store();
     let url = format!("http://127.0.0.1:{port}/repo.git");
-    let ctx = context_dir(&format!(
-        "FROM scratch\nADD {url} /default/\nADD {url}#v1 /v1/\n"
-    ));
+    let ctx = context(
+        &format!("FROM scratch\nADD {url} /default/\nADD {url}#v1 /v1/\n"),
+        &[],
+    );
     let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
     let fs = store.rootfs(&outcome);
     assert_eq!(read(fs.path(), "default/a.txt"), "v2");

@@ -151,3 +151,23 @@ pub fn path(root: &Path, rel: &str) -> PathBuf {
 }
 
 pub mod registry;
+
+/// Nothing a build used is left behind in the store's scratch space: no download, no
+/// fetched context, no rw overlay, no mount point. (A store no build has opened has no
+/// scratch space at all.)
+pub fn assert_no_leftovers(store: &TestStore) {
+    let run = store.root().join("run");
+    let Ok(entries) = std::fs::read_dir(&run) else {
+        return;
+    };
+    let names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "sandbox" && n != "mnt")
+        .collect();
+    assert!(names.is_empty(), "left in run/: {names:?}");
+    // A remote context fetched outside a build makes run/ but no mount directory.
+    if let Ok(mounts) = std::fs::read_dir(run.join("mnt")) {
+        let mounts: Vec<_> = mounts.collect();
+        assert!(mounts.is_empty(), "left in run/mnt: {mounts:?}");
+    }
+}
