@@ -6,6 +6,7 @@
 //! a write to the host.
 
 mod destination;
+mod open_dirs;
 mod write;
 
 pub use destination::{CopyPlanError, DestinationKind, destination_kind};

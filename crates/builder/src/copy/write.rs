@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::destination::DestinationKind;
+use super::open_dirs::{FastOutcome, OpenDirs};
 use crate::context::{ContextEntry, EntryKind, ResolveError, resolve_in_root};
 
 /// Ownership and mode overrides of a COPY (`--chown`, `--chmod`).
@@ -44,7 +45,7 @@ pub enum CopyError {
     Resolve(#[from] ResolveError),
 }
 
-fn io_err(dest: &Path) -> impl Fn(std::io::Error) -> CopyError + '_ {
+pub(super) fn io_err(dest: &Path) -> impl Fn(std::io::Error) -> CopyError + '_ {
     move |source| CopyError::Io {
         dest: dest.display().to_string(),
         source,
@@ -87,6 +88,7 @@ pub fn copy_selection(
 
     // Directory times are set after their contents are written, deepest first.
     let mut dir_times: Vec<(PathBuf, i128)> = Vec::new();
+    let mut open_dirs = OpenDirs::default();
     let prefix = if first.path == "." {
         String::new()
     } else {
@@ -101,6 +103,35 @@ pub fn copy_selection(
         };
         let is_first = std::ptr::eq(entry, first);
         let (parent_rel, file_name) = split_parent(&target_rel);
+        let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
+        let (uid, gid) = match (opts.chown, opts.preserve_owner) {
+            (None, true) => (entry.uid, entry.gid),
+            _ => default_owner,
+        };
+        if !is_first && let Some(name) = &file_name {
+            match open_dirs.try_write(
+                root,
+                &parent_rel,
+                name,
+                &target_rel,
+                entry,
+                (uid, gid),
+                mode,
+            )? {
+                FastOutcome::Dir(path) => {
+                    dir_times.push((path, entry.mtime_ns));
+                    stats.dirs += 1;
+                    continue;
+                }
+                FastOutcome::Written(bytes) => {
+                    count(&mut stats, entry, bytes);
+                    continue;
+                }
+                // The path-based rules below may replace or create things the chain of
+                // open directories does not know about.
+                FastOutcome::Declined => open_dirs.clear(),
+            }
+        }
         // A file re-included below a directory `.dockerignore` excludes arrives without its
         // parent: create the missing directories.
         if !is_first && !resolve_in_root(root, &parent_rel, true)?.exists() {
@@ -110,11 +141,6 @@ pub fn copy_selection(
         let target = match file_name {
             Some(n) => parent.join(n),
             None => parent,
-        };
-        let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
-        let (uid, gid) = match (opts.chown, opts.preserve_owner) {
-            (None, true) => (entry.uid, entry.gid),
-            _ => default_owner,
         };
         match &entry.kind {
             // The source directory itself only names where its contents go: the destination
@@ -192,6 +218,19 @@ pub fn copy_selection(
         set_mtime(dir, *mtime, false)?;
     }
     Ok(stats)
+}
+
+/// Counts a file or symlink the fast path wrote.
+fn count(stats: &mut CopyStats, entry: &ContextEntry, bytes: u64) {
+    match entry.kind {
+        EntryKind::File => {
+            stats.files += 1;
+            stats.bytes += bytes;
+        }
+        EntryKind::Symlink { .. } => stats.symlinks += 1,
+        EntryKind::Dir => stats.dirs += 1,
+        EntryKind::Other => stats.skipped_special += 1,
+    }
 }
 
 /// Splits `a/b/c` into (`a/b`, Some(`c`)); the root has no name.
@@ -443,5 +482,160 @@ mod tests {
             std::fs::metadata(root.path().join("f")).unwrap().mtime(),
             1_000_000
         );
+    }
+
+    /// A tree copied onto an existing one: new entries take the fast path, entries that
+    /// meet something in the way follow the path-based rules (replace, merge, follow a link
+    /// inside the root).
+    #[test]
+    fn copying_onto_an_existing_tree_replaces_merges_and_follows_links() {
+        let ctx = tempfile::tempdir().unwrap();
+        let c = ctx.path();
+        for d in [
+            "t/merged/deep",
+            "t/into_link/x",
+            "t/was_file",
+            "t/new/newer",
+        ] {
+            std::fs::create_dir_all(c.join(d)).unwrap();
+        }
+        std::fs::write(c.join("t/merged/deep/f"), "new deep").unwrap();
+        std::fs::write(c.join("t/into_link/x/g"), "via link").unwrap();
+        std::fs::write(c.join("t/replaced"), "replacement").unwrap();
+        std::fs::write(c.join("t/new/newer/h"), "fresh").unwrap();
+        std::os::unix::fs::symlink("../elsewhere", c.join("t/new/link")).unwrap();
+
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("app/merged")).unwrap();
+        std::fs::write(r.join("app/merged/kept"), "kept").unwrap();
+        std::fs::write(r.join("app/replaced"), "old").unwrap();
+        std::fs::write(r.join("app/was_file"), "a file in the way").unwrap();
+        std::fs::create_dir_all(r.join("real")).unwrap();
+        std::os::unix::fs::symlink("/real", r.join("app/into_link")).unwrap();
+
+        let opts = CopyOptions {
+            chown: Some((123, 456)),
+            chmod: None,
+            preserve_owner: false,
+        };
+        let stats = copy_selection(
+            r,
+            &select(c, "t"),
+            "t",
+            "/app/",
+            DestinationKind::Directory,
+            &opts,
+        )
+        .unwrap();
+        let read = |p: &str| std::fs::read_to_string(r.join(p)).unwrap();
+        assert_eq!(read("app/merged/kept"), "kept");
+        assert_eq!(read("app/merged/deep/f"), "new deep");
+        assert_eq!(read("app/replaced"), "replacement");
+        assert!(r.join("app/was_file").is_dir());
+        // The link stays and its contents land where it points, inside the root.
+        assert!(
+            std::fs::symlink_metadata(r.join("app/into_link"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(read("real/x/g"), "via link");
+        assert_eq!(read("app/new/newer/h"), "fresh");
+        assert_eq!(
+            std::fs::read_link(r.join("app/new/link")).unwrap(),
+            Path::new("../elsewhere")
+        );
+        for p in [
+            "app/new",
+            "app/new/newer",
+            "app/new/newer/h",
+            "app/merged/deep/f",
+            "real/x/g",
+        ] {
+            let m = std::fs::metadata(r.join(p)).unwrap();
+            assert_eq!((m.uid(), m.gid()), (123, 456), "{p}");
+        }
+        let link = std::fs::symlink_metadata(r.join("app/new/link")).unwrap();
+        assert_eq!((link.uid(), link.gid()), (123, 456));
+        assert_eq!((stats.files, stats.symlinks), (4, 1));
+        assert_eq!(stats.bytes, (8 + 8 + 11 + 5) as u64);
+    }
+
+    /// Modes, set-id bits and times of a fresh tree, written by the fast path, are the
+    /// source's (times) and the options' (owners), as the path-based code sets them.
+    #[test]
+    fn a_fresh_tree_keeps_modes_setid_bits_and_times() {
+        use std::os::unix::fs::PermissionsExt;
+        let ctx = tempfile::tempdir().unwrap();
+        let c = ctx.path();
+        std::fs::create_dir_all(c.join("t/d/e")).unwrap();
+        std::fs::write(c.join("t/d/e/suid"), "x").unwrap();
+        std::fs::set_permissions(
+            c.join("t/d/e/suid"),
+            std::fs::Permissions::from_mode(0o4755),
+        )
+        .unwrap();
+        std::fs::set_permissions(c.join("t/d"), std::fs::Permissions::from_mode(0o2750)).unwrap();
+        std::os::unix::fs::symlink("e/suid", c.join("t/d/l")).unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(2_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(c.join("t/d/e/suid"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let set_dir_time = |p: &Path, secs: i64| {
+            let ts = rustix::fs::Timespec {
+                tv_sec: secs,
+                tv_nsec: 5,
+            };
+            let t = rustix::fs::Timestamps {
+                last_access: ts,
+                last_modification: ts,
+            };
+            rustix::fs::utimensat(
+                rustix::fs::CWD,
+                p,
+                &t,
+                rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+            )
+            .unwrap();
+        };
+        set_dir_time(&c.join("t/d/l"), 3_000_000);
+        set_dir_time(&c.join("t/d/e"), 4_000_000);
+        set_dir_time(&c.join("t/d"), 5_000_000);
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let opts = CopyOptions {
+            chown: Some((7, 8)),
+            chmod: None,
+            preserve_owner: false,
+        };
+        copy_selection(
+            r,
+            &select(c, "t"),
+            "t",
+            "/out/",
+            DestinationKind::Directory,
+            &opts,
+        )
+        .unwrap();
+        let m = |p: &str| std::fs::symlink_metadata(r.join(p)).unwrap();
+        // chown clears set-id bits, so they survive only if the mode is set after it.
+        assert_eq!(m("out/d/e/suid").mode() & 0o7777, 0o4755);
+        assert_eq!(m("out/d").mode() & 0o7777, 0o2750);
+        assert_eq!(m("out/d/e/suid").mtime(), 2_000_000);
+        assert_eq!(
+            (m("out/d/l").mtime(), m("out/d/l").mtime_nsec()),
+            (3_000_000, 5)
+        );
+        // Directory times are set after their contents are written.
+        assert_eq!(
+            (m("out/d/e").mtime(), m("out/d/e").mtime_nsec()),
+            (4_000_000, 5)
+        );
+        assert_eq!(m("out/d").mtime(), 5_000_000);
+        assert_eq!((m("out/d/l").uid(), m("out/d/e").gid()), (7, 8));
     }
 }
