@@ -3,6 +3,10 @@
 //! A blob becomes visible only by an atomic rename of a fully written, fsync-ed and
 //! hash-verified temporary file, so readers never see partial content and a killed writer
 //! leaves only an unlocked temporary file that the next [`ContentStore::open`] removes.
+//!
+//! The uncompressed tar of a layer a build committed may instead be present as a recipe
+//! (`layer_recipe.rs`): it counts as present, and is written from the unpacked layer, and
+//! verified, when it is first opened.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -14,8 +18,11 @@ use sha2::{Digest as _, Sha256};
 use crate::digest::Digest;
 use crate::error::{IoContext, StoreError};
 use crate::fsutil::fsync_dir;
-use crate::layout::store_lock_path;
+use crate::layer_recipe::{LayerRecipe, read_recipe, recipe_path, recipes_dir, write_recipe};
+use crate::layer_tar::{LayerTarOptions, write_layer_tar};
+use crate::layout::{layers_dir, store_lock_path};
 use crate::lock::{FileLock, LockMode, try_lock_open_file};
+use crate::overlay_diff::overlay_changes;
 use crate::tempname::{clean_abandoned, unique_name};
 
 /// A directory of blobs named by their sha256 digest.
@@ -75,51 +82,137 @@ impl ContentStore {
         })
     }
 
-    /// Whether the blob is present.
+    /// Whether the blob is present (as bytes, or as the recipe of an unpacked layer).
     pub fn contains(&self, d: &Digest) -> bool {
         self.blob_path(d).is_file()
+            || (read_recipe(&self.root, d).is_some()
+                && layers_dir(&self.root).join(d.hex()).is_dir())
     }
 
-    /// Opens the blob for reading.
+    /// Opens the blob for reading (writing it from its recipe first if needed).
     pub fn open_blob(&self, d: &Digest) -> Result<File, StoreError> {
-        let path = self.blob_path(d);
+        let path = self.materialize(d)?;
         File::open(&path).map_err(|e| self.missing_or_io(d, "open blob", path, e))
     }
 
-    /// Where the blob lives (whether or not it is present).
+    /// Where the blob lives (whether or not it is present). A blob kept as a recipe has no
+    /// file there until [`ContentStore::materialize`] writes it.
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
         self.blobs.join(d.hex())
+    }
+
+    /// The blob's file, written from its layer recipe when it has none yet; for callers that
+    /// need a path (to hand the file to another writer, or to upload it).
+    pub fn materialize(&self, d: &Digest) -> Result<PathBuf, StoreError> {
+        let path = self.blob_path(d);
+        if path.is_file() {
+            return Ok(path);
+        }
+        let not_found = || StoreError::NotFound {
+            what: "blob",
+            digest: d.clone(),
+            root: self.root.clone(),
+        };
+        let recipe = read_recipe(&self.root, d).ok_or_else(not_found)?;
+        // The writer holds the store lock shared: no prune removes the layer meanwhile.
+        let mut writer = self.writer()?;
+        let layer = layers_dir(&self.root).join(d.hex());
+        if !layer.is_dir() {
+            return Err(not_found());
+        }
+        let from_layer = |e| StoreError::FromLayer {
+            digest: d.clone(),
+            source: Box::new(e),
+        };
+        let changes = overlay_changes(&layer).map_err(from_layer)?;
+        write_layer_tar(&layer, &changes, &mut writer, &recipe.tar_options())
+            .map_err(from_layer)?;
+        match writer.commit(Some(d)) {
+            Ok(_) => Ok(path),
+            Err(StoreError::DigestMismatch { actual, .. }) => Err(StoreError::LayerChanged {
+                digest: d.clone(),
+                actual,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records that blob `diff_id` is the uncompressed tar (`size` bytes, written with
+    /// `options`) of the unpacked layer of the same diffID, instead of storing its bytes.
+    /// The layer must be in the store.
+    pub fn add_layer_recipe(
+        &self,
+        diff_id: &Digest,
+        size: u64,
+        options: &LayerTarOptions,
+    ) -> Result<(), StoreError> {
+        let _store_lock = FileLock::acquire(&store_lock_path(&self.root), LockMode::Shared)?;
+        if !layers_dir(&self.root).join(diff_id.hex()).is_dir() {
+            return Err(StoreError::NotFound {
+                what: "layer",
+                digest: diff_id.clone(),
+                root: self.root.clone(),
+            });
+        }
+        write_recipe(
+            &self.root,
+            &self.tmp,
+            diff_id,
+            &LayerRecipe::new(size, options),
+        )
     }
 
     /// The blob's size in bytes.
     pub fn size(&self, d: &Digest) -> Result<u64, StoreError> {
         let path = self.blob_path(d);
-        std::fs::metadata(&path)
-            .map(|m| m.len())
-            .map_err(|e| self.missing_or_io(d, "stat blob", path, e))
+        match std::fs::metadata(&path) {
+            Ok(m) => Ok(m.len()),
+            Err(e) => match read_recipe(&self.root, d) {
+                Some(recipe) if e.kind() == io::ErrorKind::NotFound => Ok(recipe.size),
+                _ => Err(self.missing_or_io(d, "stat blob", path, e)),
+            },
+        }
     }
 
-    /// Removes the blob.
+    /// Removes the blob (its bytes and its recipe, whichever it has).
     pub fn delete(&self, d: &Digest) -> Result<(), StoreError> {
+        let recipe = recipe_path(&self.root, d);
+        let had_recipe = match std::fs::remove_file(&recipe) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(StoreError::io("delete layer recipe", recipe, e)),
+        };
         let path = self.blob_path(d);
-        std::fs::remove_file(&path).map_err(|e| self.missing_or_io(d, "delete blob", path, e))
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && had_recipe => Ok(()),
+            other => other.map_err(|e| self.missing_or_io(d, "delete blob", path, e)),
+        }
     }
 
     /// Every blob in the store, sorted.
     pub fn list(&self) -> Result<Vec<Digest>, StoreError> {
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.blobs).ctx("list", &self.blobs)? {
-            let entry = entry.ctx("list", &self.blobs)?;
-            // Anything not named by a valid digest is not a blob (never written by us).
-            if let Some(d) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| Digest::from_hex(n).ok())
-            {
-                out.push(d);
+        let recipes = recipes_dir(&self.root);
+        for dir in [&self.blobs, &recipes] {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && *dir == recipes => continue,
+                Err(e) => return Err(StoreError::io("list", dir, e)),
+            };
+            for entry in entries {
+                let entry = entry.ctx("list", dir)?;
+                // Anything not named by a valid digest is not a blob (never written by us).
+                if let Some(d) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| Digest::from_hex(n).ok())
+                {
+                    out.push(d);
+                }
             }
         }
         out.sort();
+        out.dedup();
         Ok(out)
     }
 

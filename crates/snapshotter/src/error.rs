@@ -48,6 +48,26 @@ pub enum StoreError {
         #[source]
         source: Box<crate::extract::ExtractError>,
     },
+    /// A blob kept as a recipe could not be written from its unpacked layer.
+    #[error("writing layer blob {digest} from its unpacked layer: {source}")]
+    FromLayer {
+        /// The blob (the layer's diffID).
+        digest: Digest,
+        /// Why the tar could not be produced.
+        #[source]
+        source: Box<crate::diff_error::DiffError>,
+    },
+    /// An unpacked layer no longer produces the tar it was committed as: something changed
+    /// its files inside the store.
+    #[error(
+        "the unpacked layer {digest} no longer produces the tar it was built as (it now hashes to {actual}); files in the store were changed. Remove the images that use it, run `rbuild prune`, and build again"
+    )]
+    LayerChanged {
+        /// The layer's recorded diffID.
+        digest: Digest,
+        /// What its files hash to now.
+        actual: Digest,
+    },
     /// Reading a layer to extract it failed.
     #[error("reading layer {diff_id}: {source}")]
     ReadLayer {

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <root>/blobs/sha256/<hex>     blobs (content store)
+//! <root>/blobs/recipes/<hex>    uncompressed layer blobs kept as a recipe (layer_recipe.rs)
 //! <root>/layers/<hex>/          unpacked layers by diffID (overlay format, read-only use)
 //! <root>/snapshots/<id>/        active snapshots and views (info.json + directories)
 //! <root>/locks/                 per-layer lock files

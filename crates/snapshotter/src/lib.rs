@@ -64,6 +64,7 @@ mod digest;
 mod error;
 mod extract;
 mod fsutil;
+mod layer_recipe;
 mod layer_tar;
 mod layers;
 mod layout;

@@ -40,7 +40,7 @@ pub fn write_oci_layout(
         for digest in blobs {
             let path = format!("blobs/sha256/{}", digest.hex());
             if !sink.contains(&path) {
-                sink.add_file(&path, &store.content().blob_path(&digest))?;
+                sink.add_file(&path, &store.content().materialize(&digest)?)?;
             }
         }
         let named = export.names.iter().map(Some).collect::<Vec<_>>();

@@ -119,7 +119,8 @@ impl RegistryClient {
                     report.mounted.push(blob.digest.clone());
                     continue;
                 }
-                let path = store.content().blob_path(&blob.digest);
+                // A built layer kept as a recipe gets its file here (once; it stays).
+                let path = store.content().materialize(&blob.digest)?;
                 client
                     .push_blob_stream(&destination, file_chunks(path)?, &digest, Some(blob.size))
                     .await

@@ -1,9 +1,13 @@
-//! Snapshots for a step: prepared over the stage's layers, committed into a compressed
-//! layer blob (streamed: the tar is compressed while it is written, never spooled whole).
+//! Snapshots for a step: prepared over the stage's layers, committed into a layer.
+//!
+//! With the overlay backend and uncompressed storage (the default) the layer tar is only
+//! hashed: the content store keeps a recipe and writes the blob from the unpacked layer when
+//! an export or push first reads it. Otherwise the tar is streamed into a (compressed) blob
+//! as it is written, never spooled whole.
 
 use std::path::PathBuf;
 
-use rbuild_oci::compress::CompressionOptions;
+use rbuild_oci::compress::{Compression, CompressionOptions};
 use rbuild_sandbox::{OverlayRoot, RootFs};
 use rbuild_snapshotter::{BackendKind, LayerTarOptions, Mount};
 
@@ -58,6 +62,11 @@ impl StageRun<'_, '_> {
         let options = LayerTarOptions {
             source_date_epoch: session.options.source_date_epoch,
         };
+        if session.options.compression == Compression::Uncompressed
+            && session.snapshots.backend() == BackendKind::Overlay
+        {
+            return self.commit_as_recipe(snapshot, &options);
+        }
         let compression = CompressionOptions {
             compression: session.options.compression,
             level: None,
@@ -94,6 +103,43 @@ impl StageRun<'_, '_> {
             digest: blob.descriptor.digest.to_string(),
             size: blob.descriptor.size,
             media_type: blob.descriptor.media_type.clone(),
+        }))
+    }
+
+    /// Commits the snapshot hashing its tar only, and records the blob as a recipe over
+    /// the unpacked layer (see the module comment).
+    fn commit_as_recipe(
+        &self,
+        snapshot: StepSnapshot,
+        options: &LayerTarOptions,
+    ) -> Result<Option<CachedLayer>, BuildError> {
+        let session = self.session;
+        let committed = match session
+            .snapshots
+            .commit(&snapshot.key, std::io::sink(), options)
+        {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = session.snapshots.remove(&snapshot.key);
+                return Err(e.into());
+            }
+        };
+        if committed.tar.entries == 0 {
+            return Ok(None);
+        }
+        let content = session.images.content();
+        if !content.contains(&committed.diff_id) {
+            content.add_layer_recipe(&committed.diff_id, committed.tar.bytes, options)?;
+        }
+        Ok(Some(CachedLayer {
+            diff_id: committed.diff_id.to_string(),
+            digest: committed.diff_id.to_string(),
+            size: committed.tar.bytes,
+            media_type: rbuild_oci::model::media_types::layer_media_type(
+                Compression::Uncompressed,
+                true,
+            )
+            .to_string(),
         }))
     }
 
