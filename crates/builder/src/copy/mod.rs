@@ -7,6 +7,7 @@
 
 mod destination;
 mod open_dirs;
+mod parallel;
 mod write;
 
 pub use destination::{CopyPlanError, DestinationKind, destination_kind};

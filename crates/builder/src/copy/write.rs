@@ -64,9 +64,8 @@ pub fn copy_selection(
     kind: DestinationKind,
     opts: &CopyOptions,
 ) -> Result<CopyStats, CopyError> {
-    let mut stats = CopyStats::default();
     let Some(first) = selection.first() else {
-        return Ok(stats);
+        return Ok(CopyStats::default());
     };
     let default_owner = opts.chown.unwrap_or((0, 0));
     let (uid, gid) = default_owner;
@@ -85,139 +84,224 @@ pub fn copy_selection(
         }
     };
     mkdir_all(root, &target_dir_rel, uid, gid)?;
-
-    // Directory times are set after their contents are written, deepest first.
-    let mut dir_times: Vec<(PathBuf, i128)> = Vec::new();
-    let mut open_dirs = OpenDirs::default();
     let prefix = if first.path == "." {
         String::new()
     } else {
         format!("{}/", first.path)
     };
-    for entry in selection {
-        let target_rel = if std::ptr::eq(entry, first) {
-            first_target_rel.clone()
-        } else {
-            let below = entry.path.strip_prefix(&prefix).unwrap_or(&entry.path);
-            format!("{dest_clean}/{below}")
-        };
-        let is_first = std::ptr::eq(entry, first);
-        let (parent_rel, file_name) = split_parent(&target_rel);
-        let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
-        let (uid, gid) = match (opts.chown, opts.preserve_owner) {
-            (None, true) => (entry.uid, entry.gid),
-            _ => default_owner,
-        };
-        if !is_first && let Some(name) = &file_name {
-            match open_dirs.try_write(
-                root,
-                &parent_rel,
-                name,
-                &target_rel,
-                entry,
-                (uid, gid),
-                mode,
-            )? {
-                FastOutcome::Dir(path) => {
-                    dir_times.push((path, entry.mtime_ns));
-                    stats.dirs += 1;
-                    continue;
-                }
-                FastOutcome::Written(bytes) => {
-                    count(&mut stats, entry, bytes);
-                    continue;
-                }
-                // The path-based rules below may replace or create things the chain of
-                // open directories does not know about.
-                FastOutcome::Declined => open_dirs.clear(),
-            }
+    let run = CopyRun {
+        root,
+        first,
+        first_target_rel,
+        prefix,
+        dest_clean: dest_clean.to_string(),
+        opts,
+        default_owner,
+    };
+    let lanes = super::parallel::plan_lanes(&run, selection, &target_dir_rel)?;
+    let (stats, dir_times) = match lanes {
+        Some(lanes) => super::parallel::copy_lanes(&run, lanes)?,
+        None => {
+            let mut done = Copied::default();
+            run.copy_entries(selection.iter(), &mut done)?;
+            (done.stats, vec![done.dir_times])
         }
-        // A file re-included below a directory `.dockerignore` excludes arrives without its
-        // parent: create the missing directories.
-        if !is_first && !resolve_in_root(root, &parent_rel, true)?.exists() {
-            mkdir_all(root, &parent_rel, uid, gid)?;
+    };
+    // Directory times are set after their contents are written, deepest first.
+    for lane in &dir_times {
+        for (dir, mtime) in lane.iter().rev() {
+            set_mtime(dir, *mtime, false)?;
         }
-        let parent = resolve_in_root(root, &parent_rel, true)?;
-        let target = match file_name {
-            Some(n) => parent.join(n),
-            None => parent,
-        };
-        match &entry.kind {
-            // The source directory itself only names where its contents go: the destination
-            // keeps what it had, or what `mkdir_all` gave it.
-            EntryKind::Dir if is_first => {}
-            EntryKind::Dir => {
-                match std::fs::symlink_metadata(&target) {
-                    Ok(m) if m.is_dir() => {}
-                    // A symlink to a directory stays; the contents go where it points.
-                    Ok(m)
-                        if m.file_type().is_symlink()
-                            && resolve_in_root(root, &target_rel, true)?.is_dir() =>
-                    {
-                        continue;
-                    }
-                    Ok(_) => {
-                        std::fs::remove_file(&target).map_err(io_err(&target))?;
-                        std::fs::create_dir(&target).map_err(io_err(&target))?;
-                    }
-                    Err(_) => std::fs::create_dir(&target).map_err(io_err(&target))?,
-                }
-                set_owner_mode(&target, uid, gid, Some(mode))?;
-                dir_times.push((target, entry.mtime_ns));
-                stats.dirs += 1;
-            }
-            EntryKind::File => {
-                // Like BuildKit (and `cp`), a file copied onto a symlink is written to
-                // where the link points — resolved inside the root, never outside it.
-                let through_link =
-                    std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink());
-                let target = if through_link {
-                    let resolved = resolve_in_root(root, &target_rel, true)?;
-                    if resolved.is_dir() {
-                        remove_existing(&target)?;
-                        target
-                    } else {
-                        resolved
-                    }
-                } else {
-                    target
-                };
-                if !through_link {
-                    remove_existing(&target)?;
-                }
-                if let Some(parent) = target.parent()
-                    && !parent.exists()
-                {
-                    let rel = parent
-                        .strip_prefix(root)
-                        .unwrap_or(parent)
-                        .to_string_lossy()
-                        .to_string();
-                    mkdir_all(root, &rel, uid, gid)?;
-                }
-                let mut src =
-                    std::fs::File::open(&entry.host_path).map_err(io_err(&entry.host_path))?;
-                let mut out = std::fs::File::create(&target).map_err(io_err(&target))?;
-                stats.bytes += std::io::copy(&mut src, &mut out).map_err(io_err(&target))?;
-                drop(out);
-                set_owner_mode(&target, uid, gid, Some(mode))?;
-                set_mtime(&target, entry.mtime_ns, false)?;
-                stats.files += 1;
-            }
-            EntryKind::Symlink { target: link } => {
-                remove_existing(&target)?;
-                std::os::unix::fs::symlink(link, &target).map_err(io_err(&target))?;
-                set_owner_mode(&target, uid, gid, None)?;
-                set_mtime(&target, entry.mtime_ns, true)?;
-                stats.symlinks += 1;
-            }
-            EntryKind::Other => stats.skipped_special += 1,
-        }
-    }
-    for (dir, mtime) in dir_times.iter().rev() {
-        set_mtime(dir, *mtime, false)?;
     }
     Ok(stats)
+}
+
+/// What one copy works with, shared by the threads of a parallel copy.
+pub(super) struct CopyRun<'a> {
+    pub root: &'a Path,
+    /// The source itself (the first entry of the selection).
+    pub first: &'a ContextEntry,
+    first_target_rel: String,
+    /// The source's path with a trailing slash: stripped from entries below it.
+    pub prefix: String,
+    dest_clean: String,
+    opts: &'a CopyOptions,
+    default_owner: (u32, u32),
+}
+
+#[cfg(test)]
+impl<'a> CopyRun<'a> {
+    /// A run for a directory selection copied into `/app`, as `copy_selection` makes it.
+    pub(super) fn for_test(
+        root: &'a Path,
+        selection: &'a [ContextEntry],
+        opts: &'a CopyOptions,
+    ) -> Self {
+        CopyRun {
+            root,
+            first: &selection[0],
+            first_target_rel: "/app".into(),
+            prefix: format!("{}/", selection[0].path),
+            dest_clean: "/app".into(),
+            opts,
+            default_owner: opts.chown.unwrap_or((0, 0)),
+        }
+    }
+}
+
+/// What a sequence of entries produced: counts, and the directories made with their times
+/// (in creation order: parents before their contents).
+#[derive(Default)]
+pub(super) struct Copied {
+    pub stats: CopyStats,
+    pub dir_times: DirTimes,
+}
+
+/// Directories made and the mtimes they get once their contents are written.
+pub(super) type DirTimes = Vec<(PathBuf, i128)>;
+
+impl CopyRun<'_> {
+    /// Copies `entries` (in walk order: a directory before its contents).
+    pub(super) fn copy_entries<'e>(
+        &self,
+        entries: impl Iterator<Item = &'e ContextEntry>,
+        done: &mut Copied,
+    ) -> Result<(), CopyError> {
+        let root = self.root;
+        let opts = self.opts;
+        let default_owner = self.default_owner;
+        let first = self.first;
+        let dest_clean = &self.dest_clean;
+        let prefix = &self.prefix;
+        let first_target_rel = &self.first_target_rel;
+        let stats = &mut done.stats;
+        let dir_times = &mut done.dir_times;
+        let mut open_dirs = OpenDirs::default();
+        for entry in entries {
+            let target_rel = if std::ptr::eq(entry, first) {
+                first_target_rel.clone()
+            } else {
+                let below = entry
+                    .path
+                    .strip_prefix(prefix.as_str())
+                    .unwrap_or(&entry.path);
+                format!("{dest_clean}/{below}")
+            };
+            let is_first = std::ptr::eq(entry, first);
+            let (parent_rel, file_name) = split_parent(&target_rel);
+            let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
+            let (uid, gid) = match (opts.chown, opts.preserve_owner) {
+                (None, true) => (entry.uid, entry.gid),
+                _ => default_owner,
+            };
+            if !is_first && let Some(name) = &file_name {
+                match open_dirs.try_write(
+                    root,
+                    &parent_rel,
+                    name,
+                    &target_rel,
+                    entry,
+                    (uid, gid),
+                    mode,
+                )? {
+                    FastOutcome::Dir(path) => {
+                        dir_times.push((path, entry.mtime_ns));
+                        stats.dirs += 1;
+                        continue;
+                    }
+                    FastOutcome::Written(bytes) => {
+                        count(stats, entry, bytes);
+                        continue;
+                    }
+                    // The path-based rules below may replace or create things the chain of
+                    // open directories does not know about.
+                    FastOutcome::Declined => open_dirs.clear(),
+                }
+            }
+            // A file re-included below a directory `.dockerignore` excludes arrives without its
+            // parent: create the missing directories.
+            if !is_first && !resolve_in_root(root, &parent_rel, true)?.exists() {
+                mkdir_all(root, &parent_rel, uid, gid)?;
+            }
+            let parent = resolve_in_root(root, &parent_rel, true)?;
+            let target = match file_name {
+                Some(n) => parent.join(n),
+                None => parent,
+            };
+            match &entry.kind {
+                // The source directory itself only names where its contents go: the destination
+                // keeps what it had, or what `mkdir_all` gave it.
+                EntryKind::Dir if is_first => {}
+                EntryKind::Dir => {
+                    match std::fs::symlink_metadata(&target) {
+                        Ok(m) if m.is_dir() => {}
+                        // A symlink to a directory stays; the contents go where it points.
+                        Ok(m)
+                            if m.file_type().is_symlink()
+                                && resolve_in_root(root, &target_rel, true)?.is_dir() =>
+                        {
+                            continue;
+                        }
+                        Ok(_) => {
+                            std::fs::remove_file(&target).map_err(io_err(&target))?;
+                            std::fs::create_dir(&target).map_err(io_err(&target))?;
+                        }
+                        Err(_) => std::fs::create_dir(&target).map_err(io_err(&target))?,
+                    }
+                    set_owner_mode(&target, uid, gid, Some(mode))?;
+                    dir_times.push((target, entry.mtime_ns));
+                    stats.dirs += 1;
+                }
+                EntryKind::File => {
+                    // Like BuildKit (and `cp`), a file copied onto a symlink is written to
+                    // where the link points — resolved inside the root, never outside it.
+                    let through_link = std::fs::symlink_metadata(&target)
+                        .is_ok_and(|m| m.file_type().is_symlink());
+                    let target = if through_link {
+                        let resolved = resolve_in_root(root, &target_rel, true)?;
+                        if resolved.is_dir() {
+                            remove_existing(&target)?;
+                            target
+                        } else {
+                            resolved
+                        }
+                    } else {
+                        target
+                    };
+                    if !through_link {
+                        remove_existing(&target)?;
+                    }
+                    if let Some(parent) = target.parent()
+                        && !parent.exists()
+                    {
+                        let rel = parent
+                            .strip_prefix(root)
+                            .unwrap_or(parent)
+                            .to_string_lossy()
+                            .to_string();
+                        mkdir_all(root, &rel, uid, gid)?;
+                    }
+                    let mut src =
+                        std::fs::File::open(&entry.host_path).map_err(io_err(&entry.host_path))?;
+                    let mut out = std::fs::File::create(&target).map_err(io_err(&target))?;
+                    stats.bytes += std::io::copy(&mut src, &mut out).map_err(io_err(&target))?;
+                    drop(out);
+                    set_owner_mode(&target, uid, gid, Some(mode))?;
+                    set_mtime(&target, entry.mtime_ns, false)?;
+                    stats.files += 1;
+                }
+                EntryKind::Symlink { target: link } => {
+                    remove_existing(&target)?;
+                    std::os::unix::fs::symlink(link, &target).map_err(io_err(&target))?;
+                    set_owner_mode(&target, uid, gid, None)?;
+                    set_mtime(&target, entry.mtime_ns, true)?;
+                    stats.symlinks += 1;
+                }
+                EntryKind::Other => stats.skipped_special += 1,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Counts a file or symlink the fast path wrote.
