@@ -502,7 +502,7 @@ struct CopyJob {
 }
 
 impl CopyJob {
-    fn run(self) -> Result<(), String> {
+    fn run(mut self) -> Result<(), String> {
         let owner = match &self.chown {
             Some(spec) => Some(resolve_chown(&self.root, spec).map_err(|e| e.to_string())?),
             None => None,
@@ -513,23 +513,23 @@ impl CopyJob {
             // Files from another stage or image keep their owners; context files do not.
             preserve_owner: self.plan.from.is_some(),
         };
+        // The walked entries move out of the plan: a large context's list is megabytes.
+        let sources = std::mem::take(&mut self.plan.sources);
         let plan = &self.plan;
         // Resolve `--from` patterns now that the source is mounted.
         let mut listed: Vec<(String, Vec<ContextEntry>)> = Vec::new();
         let mut archives = Vec::new();
-        for source in &plan.sources {
+        for source in sources {
             match source {
-                PlannedSource::Listed { name, entries } => {
-                    listed.push((name.clone(), entries.clone()))
-                }
-                PlannedSource::Archive { host_path } => archives.push(host_path.clone()),
+                PlannedSource::Listed { name, entries } => listed.push((name, entries)),
+                PlannedSource::Archive { host_path } => archives.push(host_path),
                 PlannedSource::Url { url, .. } | PlannedSource::Git { url, .. } => {
-                    let url = crate::remote::redact_url(url);
+                    let url = crate::remote::redact_url(&url);
                     return Err(format!("internal error: {url} was not downloaded"));
                 }
                 PlannedSource::InFrom { pattern } => {
                     let matches =
-                        expand_source(&self.from_root, pattern).map_err(|e| e.to_string())?;
+                        expand_source(&self.from_root, &pattern).map_err(|e| e.to_string())?;
                     for rel in matches {
                         let host = resolve_in_root(&self.from_root, &rel, true)
                             .map_err(|e| e.to_string())?;
