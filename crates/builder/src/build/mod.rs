@@ -172,9 +172,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         .run()
     })?;
     let mut finished = finished;
-    if let Ok(mut cache) = session.stat_cache.lock() {
-        let _ = cache.save();
-    }
     let target = finished
         .remove(&graph.target)
         .ok_or_else(|| BuildError::Request("the target stage did not run".into()))?;

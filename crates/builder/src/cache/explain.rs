@@ -145,15 +145,15 @@ pub fn explain_miss(previous: Option<&StepInputs>, current: &StepInputs) -> Vec<
         if then.digest == now.digest {
             continue;
         }
-        for (path, digest) in &now.entries {
+        for (path, digest) in now.entries.iter() {
             let reason = match then.entries.get(path) {
                 None => MissReason::FileAdded {
                     source: source.clone(),
-                    path: path.clone(),
+                    path: path.to_string(),
                 },
                 Some(old) if old != digest => MissReason::FileChanged {
                     source: source.clone(),
-                    path: path.clone(),
+                    path: path.to_string(),
                 },
                 Some(_) => continue,
             };
@@ -162,15 +162,15 @@ pub fn explain_miss(previous: Option<&StepInputs>, current: &StepInputs) -> Vec<
             }
             file_reasons += 1;
         }
-        for path in then
+        for (path, _) in then
             .entries
-            .keys()
-            .filter(|p| !now.entries.contains_key(*p))
+            .iter()
+            .filter(|(p, _)| !now.entries.contains(p))
         {
             if file_reasons < MAX_FILE_REASONS {
                 out.push(MissReason::FileRemoved {
                     source: source.clone(),
-                    path: path.clone(),
+                    path: path.to_string(),
                 });
             }
             file_reasons += 1;
@@ -197,11 +197,7 @@ mod tests {
             ".".into(),
             SourceInputs {
                 digest: "d1".into(),
-                entries: [
-                    ("a".to_string(), "1".to_string()),
-                    ("b".to_string(), "2".to_string()),
-                ]
-                .into(),
+                entries: [("a", [1; 32]), ("b", [2; 32])].into_iter().collect(),
             },
         );
         let mut after = before.clone();
@@ -210,11 +206,7 @@ mod tests {
             ".".into(),
             SourceInputs {
                 digest: "d2".into(),
-                entries: [
-                    ("a".to_string(), "9".to_string()),
-                    ("c".to_string(), "3".to_string()),
-                ]
-                .into(),
+                entries: [("a", [9; 32]), ("c", [3; 32])].into_iter().collect(),
             },
         );
         let reasons: Vec<String> = explain_miss(Some(&before), &after)

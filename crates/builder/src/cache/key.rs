@@ -6,6 +6,8 @@ use rbuild_snapshotter::Digest;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use super::entry_digests::EntryDigests;
+
 /// The key of one build step: equal keys mean the step can be reused.
 pub type CacheKey = Digest;
 
@@ -15,9 +17,9 @@ pub type CacheKey = Digest;
 pub struct SourceInputs {
     /// Digest over all selected entries (paths, types, modes, owners, contents).
     pub digest: String,
-    /// Entry path → entry digest (hex). Not part of the key.
+    /// Entry path → entry digest (hex on disk). Not part of the key.
     #[serde(default)]
-    pub entries: BTreeMap<String, String>,
+    pub entries: EntryDigests,
 }
 
 /// Everything a step's result depends on.
@@ -101,15 +103,11 @@ mod tests {
             ".".into(),
             SourceInputs {
                 digest: "d1".into(),
-                entries: BTreeMap::new(),
+                entries: EntryDigests::default(),
             },
         );
         let src_key = s.key();
-        s.sources
-            .get_mut(".")
-            .unwrap()
-            .entries
-            .insert("a".into(), "x".into());
+        s.sources.get_mut(".").unwrap().entries = [("a", [1; 32])].into_iter().collect();
         assert_eq!(
             s.key(),
             src_key,

@@ -6,10 +6,12 @@
 //! content digest of its sources — never timestamps. The same inputs, kept per step
 //! identity, let rbuild say which input changed since the last build of that step.
 
+mod entry_digests;
 mod explain;
 mod index;
 mod key;
 
+pub use entry_digests::{EntryDigests, EntryDigestsBuilder};
 pub use explain::{MissReason, explain_miss};
 pub use index::{CacheIndex, CacheIndexError, CacheRecord, CachedLayer};
 pub use key::{CacheKey, SourceInputs, StepInputs};

@@ -20,6 +20,6 @@ pub use glob::{expand_source, has_wildcard, match_element};
 pub use ignore_file::{IgnoreFileError, IgnoreRules, find_ignore_file};
 pub use pattern::{Pattern, PatternError, clean_path};
 pub use resolve::{ResolveError, resolve_in_root};
-pub use source_digest::{EntryDigest, SourceDigest, digest_entries};
+pub use source_digest::{SourceDigest, digest_entries};
 pub use stat_cache::{StatCache, StatKey};
 pub use walk::{ContextEntry, EntryKind, WalkError, walk_source};

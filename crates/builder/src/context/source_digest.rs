@@ -13,22 +13,17 @@ use rayon::prelude::*;
 use rbuild_snapshotter::Digest;
 use sha2::{Digest as _, Sha256};
 
-use super::stat_cache::{StatCache, StatKey};
+use super::stat_cache::StatCache;
 use super::walk::{ContextEntry, EntryKind};
-
-/// One selected entry with its content digest, for explaining cache misses later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryDigest {
-    pub path: String,
-    /// Digest of everything the entry contributes (metadata and content).
-    pub digest: [u8; 32],
-}
+use crate::cache::{EntryDigests, EntryDigestsBuilder};
 
 /// The digest of a whole selection plus its per-entry parts.
 #[derive(Debug, Clone)]
 pub struct SourceDigest {
     pub digest: Digest,
-    pub entries: Vec<EntryDigest>,
+    /// Entry path → digest of everything the entry contributes, for explaining cache
+    /// misses later.
+    pub entries: EntryDigests,
     /// How many file contents were actually read (0 on a warm, unchanged context).
     pub files_read: usize,
 }
@@ -40,62 +35,40 @@ pub fn digest_entries<E: Borrow<ContextEntry> + Sync>(
 ) -> std::io::Result<SourceDigest> {
     let entry = |i: usize| entries[i].borrow();
     // Content digests first: cached where possible, the rest read in parallel.
-    let keys: Vec<Option<StatKey>> = entries
-        .iter()
-        .map(|e| {
-            let e = e.borrow();
-            (e.kind == EntryKind::File).then(|| stat_key(e))
-        })
-        .collect();
-    let cached: Vec<Option<[u8; 32]>> = entries
-        .iter()
-        .zip(&keys)
-        .map(|(e, k)| k.as_ref().and_then(|k| cache.get(&e.borrow().host_path, k)))
-        .collect();
-    let read: Vec<(usize, std::io::Result<[u8; 32]>)> = entries
+    let mut contents = cache.lookup(entries);
+    let read: Vec<(usize, std::io::Result<[u8; 32]>)> = contents
         .par_iter()
         .enumerate()
-        .filter(|(i, _)| entry(*i).kind == EntryKind::File && cached[*i].is_none())
+        .filter(|(i, cached)| entry(*i).kind == EntryKind::File && cached.is_none())
         .map(|(i, _)| (i, hash_file(&entry(i).host_path)))
         .collect();
     let files_read = read.len();
-    let mut contents = cached;
+    let mut fresh = Vec::with_capacity(read.len());
     for (i, result) in read {
         let digest = result.map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot read {}: {e}", entry(i).path))
         })?;
-        if let Some(key) = keys[i] {
-            cache.insert(entry(i).host_path.clone(), key, digest);
-        }
         contents[i] = Some(digest);
+        fresh.push((i, digest));
     }
+    // A cache that cannot be written (a read-only or full store) only costs a re-read next
+    // time; it must not fail the build.
+    let _ = cache.remember(entries, &fresh);
+    drop(fresh);
 
     let mut total = Sha256::new();
-    let mut parts = Vec::with_capacity(entries.len());
+    let mut parts = EntryDigestsBuilder::with_capacity(entries.len());
     for (entry, content) in entries.iter().zip(contents) {
         let entry = entry.borrow();
         let digest = entry_digest(entry, content);
         total.update(digest);
-        parts.push(EntryDigest {
-            path: entry.path.clone(),
-            digest,
-        });
+        parts.push(&entry.path, digest);
     }
     Ok(SourceDigest {
         digest: Digest::from_sha256(total.finalize().into()),
-        entries: parts,
+        entries: parts.finish(),
         files_read,
     })
-}
-
-fn stat_key(e: &ContextEntry) -> StatKey {
-    StatKey {
-        size: e.size,
-        mtime_ns: e.mtime_ns,
-        ctime_ns: e.ctime_ns,
-        ino: e.ino,
-        dev: e.dev,
-    }
 }
 
 /// The digest of one entry's identity: path, type, mode bits, owner and content.
@@ -202,7 +175,6 @@ mod tests {
         let mut cache = StatCache::load(&cache_file);
         let cold = digest_of(ctx.path(), &mut cache);
         assert_eq!(cold.files_read, 50);
-        cache.save().unwrap();
         let mut cache = StatCache::load(&cache_file);
         let warm = digest_of(ctx.path(), &mut cache);
         assert_eq!(warm.files_read, 0);

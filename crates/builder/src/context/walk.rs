@@ -48,37 +48,53 @@ pub struct WalkError {
     pub source: std::io::Error,
 }
 
-fn entry_from(rel: String, host_path: PathBuf) -> Result<ContextEntry, WalkError> {
-    let err = |source| WalkError {
-        path: rel.clone(),
-        source,
-    };
-    let meta = std::fs::symlink_metadata(&host_path).map_err(err)?;
-    let ft = meta.file_type();
-    let kind = if ft.is_symlink() {
-        EntryKind::Symlink {
-            target: std::fs::read_link(&host_path).map_err(err)?,
+impl ContextEntry {
+    /// An entry whose metadata is not read yet (see [`ContextEntry::read_metadata`]).
+    fn listed(path: String, host_path: PathBuf) -> ContextEntry {
+        ContextEntry {
+            path,
+            host_path,
+            kind: EntryKind::Other,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            ino: 0,
+            dev: 0,
         }
-    } else if ft.is_dir() {
-        EntryKind::Dir
-    } else if ft.is_file() {
-        EntryKind::File
-    } else {
-        EntryKind::Other
-    };
-    Ok(ContextEntry {
-        path: rel.clone(),
-        host_path,
-        kind,
-        mode: meta.mode(),
-        uid: meta.uid(),
-        gid: meta.gid(),
-        size: meta.size(),
-        mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
-        ctime_ns: meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
-        ino: meta.ino(),
-        dev: meta.dev(),
-    })
+    }
+
+    /// Fills in the metadata from the file itself (not following a symlink).
+    fn read_metadata(&mut self) -> Result<(), WalkError> {
+        let err = |source| WalkError {
+            path: self.path.clone(),
+            source,
+        };
+        let meta = std::fs::symlink_metadata(&self.host_path).map_err(err)?;
+        let ft = meta.file_type();
+        self.kind = if ft.is_symlink() {
+            EntryKind::Symlink {
+                target: std::fs::read_link(&self.host_path).map_err(err)?,
+            }
+        } else if ft.is_dir() {
+            EntryKind::Dir
+        } else if ft.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        };
+        self.mode = meta.mode();
+        self.uid = meta.uid();
+        self.gid = meta.gid();
+        self.size = meta.size();
+        self.mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+        self.ctime_ns = meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128;
+        self.ino = meta.ino();
+        self.dev = meta.dev();
+        Ok(())
+    }
 }
 
 /// Lists `start` (a context-relative path that has already been resolved inside the root
@@ -89,14 +105,16 @@ pub fn walk_source(
     start_host: &Path,
     rules: &IgnoreRules,
 ) -> Result<Vec<ContextEntry>, WalkError> {
-    let start = entry_from(start_rel.to_string(), start_host.to_path_buf())?;
+    let mut start = ContextEntry::listed(start_rel.to_string(), start_host.to_path_buf());
+    start.read_metadata()?;
     let is_dir = start.kind == EntryKind::Dir;
+    // The listing goes straight into the result, its metadata filled in afterwards in
+    // place: a large context is never held twice (as paths, then as entries).
     let mut out = vec![start];
     if !is_dir {
         return Ok(out);
     }
     let mut stack = vec![(start_rel.to_string(), start_host.to_path_buf())];
-    let mut below = Vec::new();
     while let Some((rel_dir, host_dir)) = stack.pop() {
         let read = std::fs::read_dir(&host_dir).map_err(|source| WalkError {
             path: rel_dir.clone(),
@@ -124,64 +142,46 @@ pub fn walk_source(
                 stack.push((rel.clone(), host.clone()));
             }
             if !excluded {
-                below.push((rel, host));
+                out.push(ContextEntry::listed(rel, host));
             }
         }
     }
-    let mut below = stat_all(below)?;
-    below.sort_by(|a, b| a.path.cmp(&b.path));
-    out.extend(below);
+    let below = &mut out[1..];
+    read_all_metadata(below)?;
+    below.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
 /// One statx per entry is most of a walk's time (the listing itself is cheap), so the
-/// entries are stat'ed on a few threads. They are spawned from this thread, not taken from
-/// a pool: a walk may run where a snapshot is mounted only for this thread (`COPY --from`),
-/// and only threads it creates share that mount namespace.
-fn stat_all(paths: Vec<(String, PathBuf)>) -> Result<Vec<ContextEntry>, WalkError> {
+/// entries are stat'ed on a few threads, each filling its own slice. They are spawned from
+/// this thread, not taken from a pool: a walk may run where a snapshot is mounted only for
+/// this thread (`COPY --from`), and only threads it creates share that mount namespace.
+fn read_all_metadata(entries: &mut [ContextEntry]) -> Result<(), WalkError> {
     const MAX_THREADS: usize = 4;
     const ENTRIES_PER_THREAD: usize = 2048;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(MAX_THREADS)
-        .min(paths.len().div_ceil(ENTRIES_PER_THREAD))
+        .min(entries.len().div_ceil(ENTRIES_PER_THREAD))
         .max(1);
+    let fill = |part: &mut [ContextEntry]| part.iter_mut().try_for_each(|e| e.read_metadata());
     if threads == 1 {
-        return paths
-            .into_iter()
-            .map(|(rel, host)| entry_from(rel, host))
-            .collect();
+        return fill(entries);
     }
-    let chunk = paths.len().div_ceil(threads);
-    let mut chunks = Vec::with_capacity(threads);
-    let mut rest = paths;
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
+    let chunk = entries.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    part.into_iter()
-                        .map(|(rel, host)| entry_from(rel, host))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
+        let workers: Vec<_> = entries
+            .chunks_mut(chunk)
+            .map(|part| scope.spawn(move || fill(part)))
             .collect();
-        let mut out = Vec::new();
         for worker in workers {
-            let part = worker.join().map_err(|_| WalkError {
+            worker.join().map_err(|_| WalkError {
                 path: ".".into(),
                 source: std::io::Error::other("a context walk thread panicked"),
             })??;
-            out.extend(part);
         }
-        Ok(out)
+        Ok(())
     })
 }
 

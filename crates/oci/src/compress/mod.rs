@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rbuild_snapshotter::Digest;
 use sha2::{Digest as _, Sha256};
+use zstd::stream::raw::CParameter;
 
 pub use pigz::{BLOCK_SIZE as GZIP_BLOCK_SIZE, ParallelGzipWriter};
 pub use pool::{THREADS_ENV, compression_pool, compression_threads};
@@ -238,8 +239,19 @@ fn hashed_copy<R: Read>(mut input: R, output: &mut dyn Write) -> io::Result<Comp
     })
 }
 
+/// Uncompressed bytes per zstd job. zstd's own choice at the default level is 8 MiB, and it
+/// keeps up to eight jobs' output buffers and a ring of five jobs' input alive at once: ~110
+/// MB with two workers, for a single layer. 2 MiB jobs need ~21 MB.
+const ZSTD_JOB_SIZE: u32 = 2 << 20;
+/// How much of the data before a job it may refer to: 8 = half of the 2 MiB window (zstd's
+/// default for this level, 6, is an eighth). Smaller jobs lose the matches across their
+/// starts; this overlap wins them back: on the 560 MB benchmark layer the output is within
+/// 0.3 % of zstd's default job size (an eighth would be 2 % larger), at the same speed.
+const ZSTD_OVERLAP_LOG: u32 = 8;
+
 /// A zstd encoder with `workers` worker threads — at least one, because zstd's output then
 /// no longer depends on the worker count (its single-threaded mode frames data differently).
+/// The job size and overlap are fixed for the same reason.
 fn zstd_encoder<W: Write>(
     output: W,
     level: i32,
@@ -247,6 +259,8 @@ fn zstd_encoder<W: Write>(
 ) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
     let mut encoder = zstd::stream::write::Encoder::new(output, level)?;
     encoder.multithread(u32::try_from(workers).unwrap_or(1).max(1))?;
+    encoder.set_parameter(CParameter::JobSize(ZSTD_JOB_SIZE))?;
+    encoder.set_parameter(CParameter::OverlapSizeLog(ZSTD_OVERLAP_LOG))?;
     Ok(encoder)
 }
 

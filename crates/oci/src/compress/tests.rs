@@ -95,7 +95,8 @@ fn gzip_is_understood_by_the_gzip_tool() {
 
 #[test]
 fn zstd_output_does_not_depend_on_worker_count() {
-    let data = sample(3 << 20);
+    // Several jobs' worth, so that how jobs are cut and overlapped matters.
+    let data = sample(7 << 20);
     let encode = |workers| {
         let mut enc = zstd_encoder(Vec::new(), 3, workers).unwrap();
         enc.write_all(&data).unwrap();

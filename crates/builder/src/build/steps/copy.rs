@@ -3,7 +3,6 @@
 //! with Docker's destination rules, `--chown`, `--chmod`, `--parents` and `--exclude`. `ADD`
 //! unpacks local archives.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rbuild_parser::ast::FileCopy;
@@ -296,11 +295,7 @@ impl StageRun<'_, '_> {
                     .map_err(|e| self.step_error(planned, e.to_string()))?
             };
             source_inputs.digest = digest.digest.to_string();
-            source_inputs.entries = digest
-                .entries
-                .into_iter()
-                .map(|e| (e.path, hex::encode(e.digest)))
-                .collect::<BTreeMap<_, _>>();
+            source_inputs.entries = digest.entries;
             inputs.sources.insert(src.clone(), source_inputs);
         }
         Ok((
