@@ -80,6 +80,26 @@ impl EntryDigestsBuilder {
 }
 
 impl EntryDigests {
+    /// The table of `paths` and `digests` (the same number, in the same order; extra ones of
+    /// either are ignored), taking over the digests' memory.
+    pub fn from_parts<'a, P>(paths: P, mut digests: Vec<[u8; 32]>) -> EntryDigests
+    where
+        P: Iterator<Item = &'a str> + Clone,
+    {
+        let count = paths.clone().count().min(digests.len());
+        digests.truncate(count);
+        let mut table = Table {
+            paths: String::with_capacity(paths.clone().take(count).map(str::len).sum()),
+            ends: Vec::with_capacity(count),
+            digests,
+        };
+        for path in paths.take(count) {
+            table.paths.push_str(path);
+            table.ends.push(table.paths.len());
+        }
+        EntryDigestsBuilder(table).finish()
+    }
+
     pub fn len(&self) -> usize {
         self.0.ends.len()
     }
@@ -192,6 +212,13 @@ mod tests {
         assert_eq!(table.get("c"), None);
         assert!(!table.contains("zz"));
         assert!(EntryDigests::default().get("a").is_none());
+        let parts = EntryDigests::from_parts(["b", "a", "c"].into_iter(), vec![[2; 32], [1; 32]]);
+        let listed: Vec<(&str, u8)> = parts.iter().map(|(p, d)| (p, d[0])).collect();
+        assert_eq!(
+            listed,
+            [("a", 1), ("b", 2)],
+            "sorted; the path without a digest ignored"
+        );
     }
 
     #[test]

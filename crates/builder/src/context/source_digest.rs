@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::stat_cache::StatCache;
 use super::walk::{ContextEntry, EntryKind};
-use crate::cache::{EntryDigests, EntryDigestsBuilder};
+use crate::cache::EntryDigests;
 
 /// The digest of a whole selection plus its per-entry parts.
 #[derive(Debug, Clone)]
@@ -34,21 +34,25 @@ pub fn digest_entries<E: Borrow<ContextEntry> + Sync>(
     cache: &mut StatCache,
 ) -> std::io::Result<SourceDigest> {
     let entry = |i: usize| entries[i].borrow();
+    let is_file = |i: usize| entry(i).kind == EntryKind::File;
+    // One array holds each entry's content digest (files), then its entry digest, and
+    // becomes the explain table: a large context's digests are held once.
+    let mut digests = vec![[0u8; 32]; entries.len()];
     // Content digests first: cached where possible, the rest read in parallel.
-    let mut contents = cache.lookup(entries);
-    let read: Vec<(usize, std::io::Result<[u8; 32]>)> = contents
-        .par_iter()
-        .enumerate()
-        .filter(|(i, cached)| entry(*i).kind == EntryKind::File && cached.is_none())
-        .map(|(i, _)| (i, hash_file(&entry(i).host_path)))
+    let cached = cache.lookup(entries, &mut digests);
+    let read: Vec<(usize, std::io::Result<[u8; 32]>)> = (0..entries.len())
+        .into_par_iter()
+        .filter(|&i| is_file(i) && !cached[i])
+        .map(|i| (i, hash_file(&entry(i).host_path)))
         .collect();
+    drop(cached);
     let files_read = read.len();
     let mut fresh = Vec::with_capacity(read.len());
     for (i, result) in read {
         let digest = result.map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot read {}: {e}", entry(i).path))
         })?;
-        contents[i] = Some(digest);
+        digests[i] = digest;
         fresh.push((i, digest));
     }
     // A cache that cannot be written (a read-only or full store) only costs a re-read next
@@ -57,16 +61,15 @@ pub fn digest_entries<E: Borrow<ContextEntry> + Sync>(
     drop(fresh);
 
     let mut total = Sha256::new();
-    let mut parts = EntryDigestsBuilder::with_capacity(entries.len());
-    for (entry, content) in entries.iter().zip(contents) {
-        let entry = entry.borrow();
-        let digest = entry_digest(entry, content);
-        total.update(digest);
-        parts.push(&entry.path, digest);
+    for (i, slot) in digests.iter_mut().enumerate() {
+        let content = is_file(i).then_some(*slot);
+        *slot = entry_digest(entry(i), content);
+        total.update(*slot);
     }
+    let paths = entries.iter().map(|e| e.borrow().path.as_str());
     Ok(SourceDigest {
         digest: Digest::from_sha256(total.finalize().into()),
-        entries: parts.finish(),
+        entries: EntryDigests::from_parts(paths, digests),
         files_read,
     })
 }

@@ -91,27 +91,41 @@ impl StatCache {
         }
     }
 
-    /// The cached content digest of every regular file among `entries` whose stat data is
-    /// unchanged (`None` for the others and for anything not a file), in `entries`' order.
-    pub fn lookup<E: Borrow<ContextEntry>>(&self, entries: &[E]) -> Vec<Option<[u8; 32]>> {
-        let mut found = vec![None; entries.len()];
+    /// Looks up the cached content digest of every regular file among `entries`: where
+    /// one is found with unchanged stat data, it is written to the same index of `digests`
+    /// and the returned flag is true.
+    pub fn lookup<E: Borrow<ContextEntry>>(
+        &self,
+        entries: &[E],
+        digests: &mut [[u8; 32]],
+    ) -> Vec<bool> {
+        let mut found = vec![false; entries.len()];
+        let mut answer = |i: usize, digest: &[u8; 32]| {
+            if let Some(slot) = digests.get_mut(i) {
+                *slot = *digest;
+                found[i] = true;
+            }
+        };
         match &self.store {
             Store::Memory(map) => {
-                for (slot, entry) in found.iter_mut().zip(entries) {
+                for (i, entry) in entries.iter().enumerate() {
                     let entry = entry.borrow();
-                    if entry.kind == EntryKind::File {
-                        *slot = map
-                            .get(&entry.host_path)
-                            .filter(|(key, _)| *key == StatKey::of(entry))
-                            .map(|(_, digest)| *digest);
+                    if entry.kind != EntryKind::File {
+                        continue;
+                    }
+                    if let Some((_, digest)) = map
+                        .get(&entry.host_path)
+                        .filter(|(key, _)| *key == StatKey::of(entry))
+                    {
+                        answer(i, digest);
                     }
                 }
             }
             Store::File(file) => {
                 let order = files_by_path(entries);
                 // A file that turns out damaged half-way vouches for nothing.
-                if lookup_in_file(file, entries, &order, &mut found).is_err() {
-                    found.fill(None);
+                if lookup_in_file(file, entries, &order, &mut answer).is_err() {
+                    found.fill(false);
                 }
             }
         }
@@ -269,12 +283,12 @@ impl Reader {
     }
 }
 
-/// Fills `found` for the files `order` lists (in path order) from the file's records.
+/// Answers for the files `order` lists (in path order) from the file's records.
 fn lookup_in_file<E: Borrow<ContextEntry>>(
     file: &Path,
     entries: &[E],
     order: &[usize],
-    found: &mut [Option<[u8; 32]>],
+    answer: &mut impl FnMut(usize, &[u8; 32]),
 ) -> std::io::Result<()> {
     let Some(mut reader) = Reader::open(file) else {
         return Ok(());
@@ -290,7 +304,7 @@ fn lookup_in_file<E: Borrow<ContextEntry>>(
             break;
         }
         if record.path == wanted && record.key == Some(StatKey::of(entries[i].borrow())) {
-            found[i] = Some(record.digest);
+            answer(i, &record.digest);
         }
     }
     // The rest is read too, so that damage anywhere in the file (records out of order, a

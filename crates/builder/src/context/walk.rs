@@ -125,14 +125,22 @@ pub fn walk_source(
                 path: rel_dir.clone(),
                 source,
             })?;
-            let name = item.file_name();
-            let name = name.to_string_lossy();
+            let file_name = item.file_name();
+            let name = file_name.to_string_lossy();
+            // Both paths are built at their exact size (a join or `format!` over-allocates
+            // by up to half, which is megabytes over a large context).
             let rel = if rel_dir.is_empty() || rel_dir == "." {
                 name.to_string()
             } else {
-                format!("{rel_dir}/{name}")
+                let mut rel = String::with_capacity(rel_dir.len() + 1 + name.len());
+                rel.push_str(&rel_dir);
+                rel.push('/');
+                rel.push_str(&name);
+                rel
             };
-            let host = item.path();
+            let mut host = PathBuf::with_capacity(host_dir.as_os_str().len() + 1 + file_name.len());
+            host.push(&host_dir);
+            host.push(&file_name);
             let is_dir = item.file_type().is_ok_and(|t| t.is_dir());
             let excluded = !rules.is_empty() && rules.is_excluded(&rel);
             if excluded && (!is_dir || rules.can_skip_excluded_dir(&rel)) {
