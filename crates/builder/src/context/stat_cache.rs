@@ -331,6 +331,10 @@ fn merge_into_file<E: Borrow<ContextEntry>>(
     out.write_all(&[0u8; HEADER_LEN as usize])?;
     let mut count = 0u64;
     let mut write = |path: &[u8], key: &StatKey, digest: &[u8; 32]| -> std::io::Result<()> {
+        if path.len() > MAX_PATH_LEN {
+            // The reader would take the file for damaged; such a file is just re-read.
+            return Ok(());
+        }
         count += 1;
         out.write_all(&(path.len() as u32).to_le_bytes())?;
         out.write_all(path)?;

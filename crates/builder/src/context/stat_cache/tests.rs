@@ -202,3 +202,17 @@ fn damaged_truncated_and_old_format_files_are_empty_then_rebuilt() {
         assert_eq!(std::fs::read(&file).unwrap(), good, "{what}: rebuilt");
     }
 }
+
+#[test]
+fn a_path_too_long_for_the_format_is_not_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cache");
+    let mut entries = files(dir.path(), &["a"]);
+    let mut long = entries[0].clone();
+    long.host_path = dir.path().join("x".repeat(MAX_PATH_LEN));
+    entries.push(long);
+    let mut cache = StatCache::load(&file);
+    cache.remember(&entries, &digests(2)).unwrap();
+    assert_eq!(lookup(&cache, &entries), [Some([1; 32]), None]);
+    assert_eq!(cache.len(), 1);
+}
