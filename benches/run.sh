@@ -102,6 +102,9 @@ measure() {
     local d=()
     [ "$b" = buildkit ] && d=(--daemon-pids "$DAEMONS")
     echo "### $s $b run $r: $*" >> "$MEASURE_LOG"
+    # Untimed: nothing dirty from the previous build (one builder's 600 MB of writeback
+    # would otherwise be charged to the next one).
+    sync
     python3 "$HERE/measure.py" "$RES" "$s" "$b" "$r" "${d[@]}" -- "$@" ||
         say "FAILED: $s $b run $r (see $MEASURE_LOG)"
 }
