@@ -96,7 +96,8 @@ def main():
       "`/proc/PID/clear_refs` before each build and read from `VmHWM` after; the reported "
       "peak is the larger of the client's and the daemons'. The short-lived runc/shim "
       "processes of BuildKit RUN steps are not counted (they are not dockerd's children), "
-      "so BuildKit's CPU is a slight undercount.")
+      "so BuildKit's CPU is a slight undercount. Every build is preceded by an untimed "
+      "`sync`, so no builder pays for the previous build's writeback.")
     w("")
     w(f"Large context: {meta.get('files')} files, {meta.get('mb')} MiB (benches/gen_context.py, "
       "half random bytes and half text per file, generated under /tmp at run time).")
