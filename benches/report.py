@@ -63,7 +63,10 @@ def main():
     w("## Machine")
     w("")
     w(f"- {meta.get('nproc')} cores ({meta.get('cpu')}), {meta.get('mem')} RAM, kernel "
-      f"{meta.get('kernel')}, scratch on {meta.get('fs')}")
+      f"{meta.get('kernel')}, scratch on {meta.get('fs')}"
+      + {"yes": " with a journal (`benches/scratch-fs.sh`: the root file system here has none, see NOTES.md)",
+         "no": " without a journal (inode allocation after mass deletions is slow there, see NOTES.md)"}
+      .get(meta.get('fs_journal', ''), ""))
     w(f"- load average at the end of the run: {meta.get('loadavg_end')} — the machine is "
       "shared with other agents (compilers, tests), so single runs are noisy; medians and "
       "the alternating order are what make the figures comparable")

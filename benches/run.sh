@@ -239,6 +239,8 @@ fi
     echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
     echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "fs=$(df -T "$BD" | awk 'NR==2{print $2}')"
+    dev=$(basename "$(df --output=source "$BD" | tail -1)")
+    if ls -d /proc/fs/jbd2/"$dev"-* >/dev/null 2>&1; then echo "fs_journal=yes"; else echo "fs_journal=no"; fi
     echo "cmd_rbuild=$(build_cmd rbuild TAG CONTEXT)"
     echo "cmd_buildah=$(build_cmd buildah TAG CONTEXT)"
     echo "cmd_buildkit=$(build_cmd buildkit TAG CONTEXT)"
