@@ -46,12 +46,14 @@ down() {
     if [ -x "$LAB/peer-docker.sh" ] && mountpoint -q "$DOCKER_DATA"; then
         "$LAB/peer-docker.sh" stop || true
         # dockerd leaves overlay mounts under its data root
-        grep -o " $DOCKER_DATA/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount "$m" || true; done
+        { grep -o " $DOCKER_DATA/[^ ]*" /proc/mounts || true; } | sort -r |
+            while read -r m; do umount "$m" || true; done
         umount "$DOCKER_DATA"
         "$LAB/peer-docker.sh" start
     fi
     if mountpoint -q "$MNT"; then
-        grep -o " $MNT/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount "$m" || true; done
+        { grep -o " $MNT/[^ ]*" /proc/mounts || true; } | sort -r |
+            while read -r m; do umount "$m" || true; done
         umount "$MNT"
     fi
     rm -f "$IMG"
