@@ -6,27 +6,12 @@
 //! `cargo bench -p rbuild-builder --bench context_digest` runs 20,000 files of 4 KiB; as a
 //! test target (without `--bench`) it runs a small smoke version. Prints medians.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rbuild_builder::context::{IgnoreRules, StatCache, digest_entries, walk_source};
 
-fn make_context(root: &Path, dirs: usize, files_per_dir: usize) {
-    for d in 0..dirs {
-        let dir = root.join(format!("d{d:04}"));
-        std::fs::create_dir_all(&dir).expect("create directory");
-        for f in 0..files_per_dir {
-            // Distinct contents, so nothing deduplicates by accident.
-            let text = format!("{d:04}/{f:05}\n").repeat(4096 / 12);
-            std::fs::write(dir.join(format!("f{f:05}.txt")), text).expect("write file");
-        }
-    }
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
+mod support;
+use support::{make_tree, median};
 
 fn time<T>(runs: usize, mut body: impl FnMut() -> T) -> Duration {
     median(
@@ -44,7 +29,7 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (dirs, files_per_dir, runs) = if full { (100, 200, 7) } else { (5, 20, 3) };
     let context = tempfile::tempdir().expect("temporary directory");
-    make_context(context.path(), dirs, files_per_dir);
+    make_tree(context.path(), dirs, files_per_dir);
     // The stat cache does not trust files changed in the last 2 s ("racy" files).
     std::thread::sleep(Duration::from_millis(2100));
     let files = dirs * files_per_dir;

@@ -13,21 +13,8 @@ use std::time::{Duration, Instant};
 use rbuild_builder::context::{IgnoreRules, walk_source};
 use rbuild_builder::copy::{CopyOptions, DestinationKind, copy_selection};
 
-fn make_tree(root: &Path, dirs: usize, files_per_dir: usize) {
-    for d in 0..dirs {
-        let dir = root.join(format!("d{d:04}"));
-        std::fs::create_dir_all(&dir).expect("create directory");
-        for f in 0..files_per_dir {
-            let text = format!("{d:04}/{f:05}\n").repeat(4096 / 12);
-            std::fs::write(dir.join(format!("f{f:05}.txt")), text).expect("write file");
-        }
-    }
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
+mod support;
+use support::{make_tree, median};
 
 /// Runs `body` on a fresh destination directory `runs` times; times only `body`. The
 /// destinations are kept until the end: on ext4, creating files right after deleting as

@@ -96,11 +96,8 @@ fn a_recipe_blob_is_written_on_first_open_exactly_as_committed() {
     }
 }
 
-#[test]
-fn a_changed_layer_is_reported_never_served() {
-    if !privileged("a_changed_layer_is_reported_never_served") {
-        return;
-    }
+/// A committed layer whose blob is recorded as a recipe only (default tar options).
+fn recorded_recipe() -> (tempfile::TempDir, Snapshotter, ContentStore, Digest) {
     let dir = tempfile::tempdir().unwrap();
     let options = LayerTarOptions::default();
     let (snap, tar, diff_id) = committed_layer(dir.path(), &options);
@@ -108,6 +105,15 @@ fn a_changed_layer_is_reported_never_served() {
     content
         .add_layer_recipe(&diff_id, tar.len() as u64, &options)
         .unwrap();
+    (dir, snap, content, diff_id)
+}
+
+#[test]
+fn a_changed_layer_is_reported_never_served() {
+    if !privileged("a_changed_layer_is_reported_never_served") {
+        return;
+    }
+    let (dir, snap, content, diff_id) = recorded_recipe();
     let layer = snap.layers().layer_path(&diff_id);
     std::fs::write(layer.join("app/run.sh"), "#!/bin/sh\nevil\n").unwrap();
     let err = content.open_blob(&diff_id).unwrap_err();
@@ -126,13 +132,7 @@ fn prune_removes_an_unused_recipe_and_keeps_a_used_one_with_its_layer() {
     if !privileged("prune_removes_an_unused_recipe_and_keeps_a_used_one_with_its_layer") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let options = LayerTarOptions::default();
-    let (snap, tar, diff_id) = committed_layer(dir.path(), &options);
-    let content = ContentStore::open(dir.path()).unwrap();
-    content
-        .add_layer_recipe(&diff_id, tar.len() as u64, &options)
-        .unwrap();
+    let (dir, snap, content, diff_id) = recorded_recipe();
     let keep = PruneRoots {
         blobs: BTreeSet::from([diff_id.clone()]),
         layers: BTreeSet::from([diff_id.clone()]),
@@ -145,7 +145,7 @@ fn prune_removes_an_unused_recipe_and_keeps_a_used_one_with_its_layer() {
     assert!(!snap.layers().contains(&diff_id));
     // Without its layer a recipe is no blob: it cannot be recorded either.
     assert!(matches!(
-        content.add_layer_recipe(&diff_id, 1, &options),
+        content.add_layer_recipe(&diff_id, 1, &LayerTarOptions::default()),
         Err(StoreError::NotFound { what: "layer", .. })
     ));
 }
