@@ -12,7 +12,7 @@ if ! command -v busybox >/dev/null 2>&1 || ! busybox --list >/dev/null 2>&1; the
 fi
 
 cargo build --release -q
-rbuild=./target/release/rbuild
+rbuild="${CARGO_TARGET_DIR:-./target}/release/rbuild"
 
 if ! "$rbuild" inspect busybox:latest >/dev/null 2>&1; then
     context=$(mktemp -d)
