@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
-use super::write::{CopyError, io_err};
+use super::write::{CopyError, Placement, io_err};
 use crate::context::{ContextEntry, EntryKind, resolve_in_root};
 
 /// One open destination directory: its path as the Dockerfile names it (below the root, as
@@ -37,10 +37,11 @@ pub(super) struct OpenDirs {
 
 /// What the fast path did with an entry.
 pub(super) enum FastOutcome {
-    /// Written: a new directory (with where it is, for setting its time at the end), or
-    /// a file or symlink (with the bytes copied).
+    /// Written: a new directory (with where it is, for setting its time at the end), a
+    /// file (with the bytes copied) or a symlink.
     Dir(PathBuf),
-    Written(u64),
+    File(u64),
+    Symlink,
     /// Not attempted or something was in the way: the path-based code must handle it.
     Declined,
 }
@@ -89,22 +90,20 @@ impl OpenDirs {
         }
     }
 
-    /// Creates `entry` as `name` in the directory `parent_rel` when nothing is there yet.
-    /// `target_rel` is the entry's own path (it becomes a chain member when a directory).
-    #[allow(clippy::too_many_arguments)]
+    /// Creates `entry` where `place` says when nothing is there yet.
     pub(super) fn try_write(
         &mut self,
         root: &Path,
-        parent_rel: &str,
-        name: &str,
-        target_rel: &str,
+        place: &Placement,
         entry: &ContextEntry,
-        owner: (u32, u32),
-        mode: u32,
     ) -> Result<FastOutcome, CopyError> {
-        let Some(index) = self.parent(root, parent_rel)? else {
+        let Some(name) = place.name.as_deref() else {
             return Ok(FastOutcome::Declined);
         };
+        let Some(index) = self.parent(root, &place.parent_rel)? else {
+            return Ok(FastOutcome::Declined);
+        };
+        let (owner, mode) = (place.owner, place.mode);
         let parent = &self.chain[index];
         let target = parent.path.join(name);
         let err = |e: Errno| io_err(&target)(e.into());
@@ -122,7 +121,7 @@ impl OpenDirs {
                 // The chain now ends at the new directory: its contents come next.
                 self.chain.truncate(index + 1);
                 self.chain.push(OpenDir {
-                    rel: target_rel.to_string(),
+                    rel: place.target_rel.clone(),
                     path: target.clone(),
                     fd,
                 });
@@ -145,7 +144,7 @@ impl OpenDirs {
                 let bytes = std::io::copy(&mut src, &mut out).map_err(io_err(&target))?;
                 set_owner_mode(out.as_fd(), owner, mode).map_err(err)?;
                 rustix::fs::futimens(&out, &times).map_err(err)?;
-                Ok(FastOutcome::Written(bytes))
+                Ok(FastOutcome::File(bytes))
             }
             EntryKind::Symlink { target: link } => {
                 match rustix::fs::symlinkat(link.as_path(), &parent.fd, name) {
@@ -164,7 +163,7 @@ impl OpenDirs {
                 .map_err(err)?;
                 rustix::fs::utimensat(&parent.fd, name, &times, AtFlags::SYMLINK_NOFOLLOW)
                     .map_err(err)?;
-                Ok(FastOutcome::Written(0))
+                Ok(FastOutcome::Symlink)
             }
             EntryKind::Other => Ok(FastOutcome::Declined),
         }

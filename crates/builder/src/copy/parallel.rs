@@ -33,7 +33,6 @@ pub(super) type Lanes<'e> = Vec<Vec<&'e ContextEntry>>;
 pub(super) fn plan_lanes<'e>(
     run: &CopyRun<'_>,
     selection: &'e [ContextEntry],
-    target_dir_rel: &str,
 ) -> Result<Option<Lanes<'e>>, CopyError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -45,37 +44,29 @@ pub(super) fn plan_lanes<'e>(
     {
         return Ok(None);
     }
-    let target = resolve_in_root(run.root, target_dir_rel, true)?;
+    let target = resolve_in_root(run.root, &run.target_dir_rel, true)?;
     let empty = std::fs::read_dir(&target).is_ok_and(|mut entries| entries.next().is_none());
     if !empty {
         return Ok(None);
     }
-    // Group by the first path component below the source; files directly in the source
-    // share one group (they share one parent directory).
+    // Group by the top-level directory below the source; the files directly in the source
+    // (key None) share one group, as they share one parent directory.
     let mut groups: Vec<Vec<&ContextEntry>> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut top_level_files: Option<usize> = None;
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
     for entry in &selection[1..] {
         let below = entry
             .path
             .strip_prefix(run.prefix.as_str())
             .unwrap_or(&entry.path);
-        let slot = match below.split_once('/') {
-            Some((top, _)) => *index.entry(top).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            }),
-            None if matches!(entry.kind, EntryKind::Dir) => {
-                *index.entry(below).or_insert_with(|| {
-                    groups.push(Vec::new());
-                    groups.len() - 1
-                })
-            }
-            None => *top_level_files.get_or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            }),
+        let key = match below.split_once('/') {
+            Some((top, _)) => Some(top),
+            None if matches!(entry.kind, EntryKind::Dir) => Some(below),
+            None => None,
         };
+        let slot = *index.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
         groups[slot].push(entry);
     }
     if groups.len() < 2 {
@@ -84,25 +75,18 @@ pub(super) fn plan_lanes<'e>(
     // Largest groups first, each to the lane with the least work so far.
     let mut order: Vec<usize> = (0..groups.len()).collect();
     order.sort_by_key(|&g| std::cmp::Reverse(groups[g].len()));
-    let lanes_wanted = threads.min(groups.len());
-    let mut assigned: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); lanes_wanted];
+    let mut load = vec![0usize; threads.min(groups.len())];
+    let mut lane_of = vec![0usize; groups.len()];
     for g in order {
-        if let Some(lane) = assigned.iter_mut().min_by_key(|(load, _)| *load) {
-            lane.0 += groups[g].len();
-            lane.1.push(g);
-        }
+        let lane = (0..load.len()).min_by_key(|&l| load[l]).unwrap_or(0);
+        load[lane] += groups[g].len();
+        lane_of[g] = lane;
     }
-    let mut groups: Vec<Option<Vec<&ContextEntry>>> = groups.into_iter().map(Some).collect();
-    let lanes = assigned
-        .into_iter()
-        .map(|(_, mut members)| {
-            members.sort_unstable();
-            members
-                .into_iter()
-                .flat_map(|g| groups[g].take().unwrap_or_default())
-                .collect()
-        })
-        .collect();
+    // Each lane takes its groups in their walk order.
+    let mut lanes: Lanes<'e> = vec![Vec::new(); load.len()];
+    for (g, group) in groups.into_iter().enumerate() {
+        lanes[lane_of[g]].extend(group);
+    }
     Ok(Some(lanes))
 }
 
@@ -243,9 +227,16 @@ mod tests {
         // An empty destination takes the parallel path; one that already holds something
         // is copied by one thread.
         let parallel_root = tempfile::tempdir().unwrap();
-        let run = CopyRun::for_test(parallel_root.path(), &selection, &opts);
+        let run = CopyRun::new(
+            parallel_root.path(),
+            &selection[0],
+            "src",
+            "/app/",
+            DestinationKind::Directory,
+            &opts,
+        );
         std::fs::create_dir_all(parallel_root.path().join("app")).unwrap();
-        let lanes = plan_lanes(&run, &selection, "/app").unwrap().unwrap();
+        let lanes = plan_lanes(&run, &selection).unwrap().unwrap();
         assert!(lanes.len() >= 2 || std::thread::available_parallelism().unwrap().get() < 2);
         let parallel_stats = copy(parallel_root.path());
         let sequential_root = tempfile::tempdir().unwrap();

@@ -67,39 +67,10 @@ pub fn copy_selection(
     let Some(first) = selection.first() else {
         return Ok(CopyStats::default());
     };
-    let default_owner = opts.chown.unwrap_or((0, 0));
-    let (uid, gid) = default_owner;
-    let dest_clean = dest.trim_end_matches('/');
-    // Where the source itself goes: a directory's contents go into `dest`; a file goes to
-    // `dest/name` or to `dest` itself.
-    let (target_dir_rel, first_target_rel) = match (&first.kind, kind) {
-        (EntryKind::Dir, _) => (dest_clean.to_string(), dest_clean.to_string()),
-        (_, DestinationKind::Directory) => (dest_clean.to_string(), format!("{dest_clean}/{name}")),
-        (_, DestinationKind::File) => {
-            let parent = Path::new(dest_clean)
-                .parent()
-                .map(|p| p.to_string_lossy().to_string())
-                .unwrap_or_default();
-            (parent, dest_clean.to_string())
-        }
-    };
-    mkdir_all(root, &target_dir_rel, uid, gid)?;
-    let prefix = if first.path == "." {
-        String::new()
-    } else {
-        format!("{}/", first.path)
-    };
-    let run = CopyRun {
-        root,
-        first,
-        first_target_rel,
-        prefix,
-        dest_clean: dest_clean.to_string(),
-        opts,
-        default_owner,
-    };
-    let lanes = super::parallel::plan_lanes(&run, selection, &target_dir_rel)?;
-    let (stats, dir_times) = match lanes {
+    let run = CopyRun::new(root, first, name, dest, kind, opts);
+    let (uid, gid) = run.default_owner;
+    mkdir_all(root, &run.target_dir_rel, uid, gid)?;
+    let (stats, dir_times) = match super::parallel::plan_lanes(&run, selection)? {
         Some(lanes) => super::parallel::copy_lanes(&run, lanes)?,
         None => {
             let mut done = Copied::default();
@@ -121,6 +92,8 @@ pub(super) struct CopyRun<'a> {
     pub root: &'a Path,
     /// The source itself (the first entry of the selection).
     pub first: &'a ContextEntry,
+    /// The directory the source's contents (or the source file) go into.
+    pub target_dir_rel: String,
     first_target_rel: String,
     /// The source's path with a trailing slash: stripped from entries below it.
     pub prefix: String,
@@ -129,24 +102,16 @@ pub(super) struct CopyRun<'a> {
     default_owner: (u32, u32),
 }
 
-#[cfg(test)]
-impl<'a> CopyRun<'a> {
-    /// A run for a directory selection copied into `/app`, as `copy_selection` makes it.
-    pub(super) fn for_test(
-        root: &'a Path,
-        selection: &'a [ContextEntry],
-        opts: &'a CopyOptions,
-    ) -> Self {
-        CopyRun {
-            root,
-            first: &selection[0],
-            first_target_rel: "/app".into(),
-            prefix: format!("{}/", selection[0].path),
-            dest_clean: "/app".into(),
-            opts,
-            default_owner: opts.chown.unwrap_or((0, 0)),
-        }
-    }
+/// Where one entry goes, and with which owner and mode.
+pub(super) struct Placement {
+    /// Its path in the image (`/app/sub/file`).
+    pub target_rel: String,
+    /// The directory it goes into (`/app/sub`).
+    pub parent_rel: String,
+    /// Its name there; None for the image's root.
+    pub name: Option<String>,
+    pub owner: (u32, u32),
+    pub mode: u32,
 }
 
 /// What a sequence of entries produced: counts, and the directories made with their times
@@ -160,57 +125,98 @@ pub(super) struct Copied {
 /// Directories made and the mtimes they get once their contents are written.
 pub(super) type DirTimes = Vec<(PathBuf, i128)>;
 
-impl CopyRun<'_> {
-    /// Copies `entries` (in walk order: a directory before its contents).
+impl<'a> CopyRun<'a> {
+    /// Where the source `first` (named `name` in the Dockerfile) and the entries below it
+    /// go for a copy to `dest`: a directory's contents go into `dest`; a file goes to
+    /// `dest/name` or to `dest` itself.
+    pub(super) fn new(
+        root: &'a Path,
+        first: &'a ContextEntry,
+        name: &str,
+        dest: &str,
+        kind: DestinationKind,
+        opts: &'a CopyOptions,
+    ) -> Self {
+        let dest_clean = dest.trim_end_matches('/');
+        let (target_dir_rel, first_target_rel) = match (&first.kind, kind) {
+            (EntryKind::Dir, _) => (dest_clean.to_string(), dest_clean.to_string()),
+            (_, DestinationKind::Directory) => {
+                (dest_clean.to_string(), format!("{dest_clean}/{name}"))
+            }
+            (_, DestinationKind::File) => {
+                let parent = Path::new(dest_clean)
+                    .parent()
+                    .map(|p| p.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                (parent, dest_clean.to_string())
+            }
+        };
+        let prefix = if first.path == "." {
+            String::new()
+        } else {
+            format!("{}/", first.path)
+        };
+        CopyRun {
+            root,
+            first,
+            target_dir_rel,
+            first_target_rel,
+            prefix,
+            dest_clean: dest_clean.to_string(),
+            opts,
+            default_owner: opts.chown.unwrap_or((0, 0)),
+        }
+    }
+
+    fn placement(&self, entry: &ContextEntry, is_first: bool) -> Placement {
+        let target_rel = if is_first {
+            self.first_target_rel.clone()
+        } else {
+            let below = entry
+                .path
+                .strip_prefix(self.prefix.as_str())
+                .unwrap_or(&entry.path);
+            format!("{}/{below}", self.dest_clean)
+        };
+        let (parent_rel, name) = split_parent(&target_rel);
+        let owner = match (self.opts.chown, self.opts.preserve_owner) {
+            (None, true) => (entry.uid, entry.gid),
+            _ => self.default_owner,
+        };
+        Placement {
+            target_rel,
+            parent_rel,
+            name,
+            owner,
+            mode: self.opts.chmod.unwrap_or(entry.mode & 0o7777),
+        }
+    }
+
+    /// Copies `entries` (in walk order: a directory before its contents): each by the fast
+    /// path when nothing is in its way, else by the path-based rules.
     pub(super) fn copy_entries<'e>(
         &self,
         entries: impl Iterator<Item = &'e ContextEntry>,
         done: &mut Copied,
     ) -> Result<(), CopyError> {
-        let root = self.root;
-        let opts = self.opts;
-        let default_owner = self.default_owner;
-        let first = self.first;
-        let dest_clean = &self.dest_clean;
-        let prefix = &self.prefix;
-        let first_target_rel = &self.first_target_rel;
-        let stats = &mut done.stats;
-        let dir_times = &mut done.dir_times;
         let mut open_dirs = OpenDirs::default();
         for entry in entries {
-            let target_rel = if std::ptr::eq(entry, first) {
-                first_target_rel.clone()
-            } else {
-                let below = entry
-                    .path
-                    .strip_prefix(prefix.as_str())
-                    .unwrap_or(&entry.path);
-                format!("{dest_clean}/{below}")
-            };
-            let is_first = std::ptr::eq(entry, first);
-            let (parent_rel, file_name) = split_parent(&target_rel);
-            let mode = opts.chmod.unwrap_or(entry.mode & 0o7777);
-            let (uid, gid) = match (opts.chown, opts.preserve_owner) {
-                (None, true) => (entry.uid, entry.gid),
-                _ => default_owner,
-            };
-            if !is_first && let Some(name) = &file_name {
-                match open_dirs.try_write(
-                    root,
-                    &parent_rel,
-                    name,
-                    &target_rel,
-                    entry,
-                    (uid, gid),
-                    mode,
-                )? {
+            let is_first = std::ptr::eq(entry, self.first);
+            let place = self.placement(entry, is_first);
+            if !is_first {
+                match open_dirs.try_write(self.root, &place, entry)? {
                     FastOutcome::Dir(path) => {
-                        dir_times.push((path, entry.mtime_ns));
-                        stats.dirs += 1;
+                        done.dir_times.push((path, entry.mtime_ns));
+                        done.stats.dirs += 1;
                         continue;
                     }
-                    FastOutcome::Written(bytes) => {
-                        count(stats, entry, bytes);
+                    FastOutcome::File(bytes) => {
+                        done.stats.files += 1;
+                        done.stats.bytes += bytes;
+                        continue;
+                    }
+                    FastOutcome::Symlink => {
+                        done.stats.symlinks += 1;
                         continue;
                     }
                     // The path-based rules below may replace or create things the chain of
@@ -218,102 +224,105 @@ impl CopyRun<'_> {
                     FastOutcome::Declined => open_dirs.clear(),
                 }
             }
-            // A file re-included below a directory `.dockerignore` excludes arrives without its
-            // parent: create the missing directories.
-            if !is_first && !resolve_in_root(root, &parent_rel, true)?.exists() {
-                mkdir_all(root, &parent_rel, uid, gid)?;
-            }
-            let parent = resolve_in_root(root, &parent_rel, true)?;
-            let target = match file_name {
-                Some(n) => parent.join(n),
-                None => parent,
-            };
-            match &entry.kind {
-                // The source directory itself only names where its contents go: the destination
-                // keeps what it had, or what `mkdir_all` gave it.
-                EntryKind::Dir if is_first => {}
-                EntryKind::Dir => {
-                    match std::fs::symlink_metadata(&target) {
-                        Ok(m) if m.is_dir() => {}
-                        // A symlink to a directory stays; the contents go where it points.
-                        Ok(m)
-                            if m.file_type().is_symlink()
-                                && resolve_in_root(root, &target_rel, true)?.is_dir() =>
-                        {
-                            continue;
-                        }
-                        Ok(_) => {
-                            std::fs::remove_file(&target).map_err(io_err(&target))?;
-                            std::fs::create_dir(&target).map_err(io_err(&target))?;
-                        }
-                        Err(_) => std::fs::create_dir(&target).map_err(io_err(&target))?,
-                    }
-                    set_owner_mode(&target, uid, gid, Some(mode))?;
-                    dir_times.push((target, entry.mtime_ns));
-                    stats.dirs += 1;
-                }
-                EntryKind::File => {
-                    // Like BuildKit (and `cp`), a file copied onto a symlink is written to
-                    // where the link points — resolved inside the root, never outside it.
-                    let through_link = std::fs::symlink_metadata(&target)
-                        .is_ok_and(|m| m.file_type().is_symlink());
-                    let target = if through_link {
-                        let resolved = resolve_in_root(root, &target_rel, true)?;
-                        if resolved.is_dir() {
-                            remove_existing(&target)?;
-                            target
-                        } else {
-                            resolved
-                        }
-                    } else {
-                        target
-                    };
-                    if !through_link {
-                        remove_existing(&target)?;
-                    }
-                    if let Some(parent) = target.parent()
-                        && !parent.exists()
-                    {
-                        let rel = parent
-                            .strip_prefix(root)
-                            .unwrap_or(parent)
-                            .to_string_lossy()
-                            .to_string();
-                        mkdir_all(root, &rel, uid, gid)?;
-                    }
-                    let mut src =
-                        std::fs::File::open(&entry.host_path).map_err(io_err(&entry.host_path))?;
-                    let mut out = std::fs::File::create(&target).map_err(io_err(&target))?;
-                    stats.bytes += std::io::copy(&mut src, &mut out).map_err(io_err(&target))?;
-                    drop(out);
-                    set_owner_mode(&target, uid, gid, Some(mode))?;
-                    set_mtime(&target, entry.mtime_ns, false)?;
-                    stats.files += 1;
-                }
-                EntryKind::Symlink { target: link } => {
-                    remove_existing(&target)?;
-                    std::os::unix::fs::symlink(link, &target).map_err(io_err(&target))?;
-                    set_owner_mode(&target, uid, gid, None)?;
-                    set_mtime(&target, entry.mtime_ns, true)?;
-                    stats.symlinks += 1;
-                }
-                EntryKind::Other => stats.skipped_special += 1,
-            }
+            self.write_by_path(entry, is_first, &place, done)?;
         }
         Ok(())
     }
-}
 
-/// Counts a file or symlink the fast path wrote.
-fn count(stats: &mut CopyStats, entry: &ContextEntry, bytes: u64) {
-    match entry.kind {
-        EntryKind::File => {
-            stats.files += 1;
-            stats.bytes += bytes;
+    /// Docker's rules for one entry, on paths resolved inside the root: replacing what is
+    /// in the way, merging into directories, writing through symlinks.
+    fn write_by_path(
+        &self,
+        entry: &ContextEntry,
+        is_first: bool,
+        place: &Placement,
+        done: &mut Copied,
+    ) -> Result<(), CopyError> {
+        let root = self.root;
+        let (uid, gid) = place.owner;
+        let stats = &mut done.stats;
+        // A file re-included below a directory `.dockerignore` excludes arrives without its
+        // parent: create the missing directories.
+        if !is_first && !resolve_in_root(root, &place.parent_rel, true)?.exists() {
+            mkdir_all(root, &place.parent_rel, uid, gid)?;
         }
-        EntryKind::Symlink { .. } => stats.symlinks += 1,
-        EntryKind::Dir => stats.dirs += 1,
-        EntryKind::Other => stats.skipped_special += 1,
+        let parent = resolve_in_root(root, &place.parent_rel, true)?;
+        let target = match &place.name {
+            Some(n) => parent.join(n),
+            None => parent,
+        };
+        match &entry.kind {
+            // The source directory itself only names where its contents go: the destination
+            // keeps what it had, or what `mkdir_all` gave it.
+            EntryKind::Dir if is_first => {}
+            EntryKind::Dir => {
+                match std::fs::symlink_metadata(&target) {
+                    Ok(m) if m.is_dir() => {}
+                    // A symlink to a directory stays; the contents go where it points.
+                    Ok(m)
+                        if m.file_type().is_symlink()
+                            && resolve_in_root(root, &place.target_rel, true)?.is_dir() =>
+                    {
+                        return Ok(());
+                    }
+                    Ok(_) => {
+                        std::fs::remove_file(&target).map_err(io_err(&target))?;
+                        std::fs::create_dir(&target).map_err(io_err(&target))?;
+                    }
+                    Err(_) => std::fs::create_dir(&target).map_err(io_err(&target))?,
+                }
+                set_owner_mode(&target, uid, gid, Some(place.mode))?;
+                done.dir_times.push((target, entry.mtime_ns));
+                stats.dirs += 1;
+            }
+            EntryKind::File => {
+                // Like BuildKit (and `cp`), a file copied onto a symlink is written to
+                // where the link points — resolved inside the root, never outside it.
+                let through_link =
+                    std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink());
+                let target = if through_link {
+                    let resolved = resolve_in_root(root, &place.target_rel, true)?;
+                    if resolved.is_dir() {
+                        remove_existing(&target)?;
+                        target
+                    } else {
+                        resolved
+                    }
+                } else {
+                    target
+                };
+                if !through_link {
+                    remove_existing(&target)?;
+                }
+                if let Some(parent) = target.parent()
+                    && !parent.exists()
+                {
+                    let rel = parent
+                        .strip_prefix(root)
+                        .unwrap_or(parent)
+                        .to_string_lossy()
+                        .to_string();
+                    mkdir_all(root, &rel, uid, gid)?;
+                }
+                let mut src =
+                    std::fs::File::open(&entry.host_path).map_err(io_err(&entry.host_path))?;
+                let mut out = std::fs::File::create(&target).map_err(io_err(&target))?;
+                stats.bytes += std::io::copy(&mut src, &mut out).map_err(io_err(&target))?;
+                drop(out);
+                set_owner_mode(&target, uid, gid, Some(place.mode))?;
+                set_mtime(&target, entry.mtime_ns, false)?;
+                stats.files += 1;
+            }
+            EntryKind::Symlink { target: link } => {
+                remove_existing(&target)?;
+                std::os::unix::fs::symlink(link, &target).map_err(io_err(&target))?;
+                set_owner_mode(&target, uid, gid, None)?;
+                set_mtime(&target, entry.mtime_ns, true)?;
+                stats.symlinks += 1;
+            }
+            EntryKind::Other => stats.skipped_special += 1,
+        }
+        Ok(())
     }
 }
 
