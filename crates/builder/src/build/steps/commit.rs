@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use rbuild_oci::compress::{Compression, CompressionOptions};
 use rbuild_sandbox::{OverlayRoot, RootFs};
-use rbuild_snapshotter::{BackendKind, LayerTarOptions, Mount};
+use rbuild_snapshotter::{BackendKind, CommittedLayer, LayerTarOptions, Mount};
 
 use crate::build::error::BuildError;
 use crate::build::stage::StageRun;
@@ -76,17 +76,11 @@ impl StageRun<'_, '_> {
         let (committed, blob) = std::thread::scope(|scope| {
             let compressor =
                 scope.spawn(move || session.images.add_layer(reader, compression, true));
-            let committed = session.snapshots.commit(&snapshot.key, writer, &options);
+            let committed = self.commit_or_discard(&snapshot, writer, &options);
             let blob = compressor.join();
             (committed, blob)
         });
-        let committed = match committed {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = session.snapshots.remove(&snapshot.key);
-                return Err(e.into());
-            }
-        };
+        let committed = committed?;
         let blob =
             blob.map_err(|_| BuildError::Request("layer compression thread panicked".into()))??;
         if blob.diff_id != committed.diff_id {
@@ -106,6 +100,21 @@ impl StageRun<'_, '_> {
         }))
     }
 
+    /// Commits the snapshot, writing its tar to `out`; a snapshot that cannot be committed
+    /// is removed.
+    fn commit_or_discard<W: std::io::Write>(
+        &self,
+        snapshot: &StepSnapshot,
+        out: W,
+        options: &LayerTarOptions,
+    ) -> Result<CommittedLayer, BuildError> {
+        let snapshots = &self.session.snapshots;
+        snapshots.commit(&snapshot.key, out, options).map_err(|e| {
+            let _ = snapshots.remove(&snapshot.key);
+            e.into()
+        })
+    }
+
     /// Commits the snapshot hashing its tar only, and records the blob as a recipe over
     /// the unpacked layer (see the module comment).
     fn commit_as_recipe(
@@ -113,21 +122,11 @@ impl StageRun<'_, '_> {
         snapshot: StepSnapshot,
         options: &LayerTarOptions,
     ) -> Result<Option<CachedLayer>, BuildError> {
-        let session = self.session;
-        let committed = match session
-            .snapshots
-            .commit(&snapshot.key, std::io::sink(), options)
-        {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = session.snapshots.remove(&snapshot.key);
-                return Err(e.into());
-            }
-        };
+        let committed = self.commit_or_discard(&snapshot, std::io::sink(), options)?;
         if committed.tar.entries == 0 {
             return Ok(None);
         }
-        let content = session.images.content();
+        let content = self.session.images.content();
         if !content.contains(&committed.diff_id) {
             content.add_layer_recipe(&committed.diff_id, committed.tar.bytes, options)?;
         }
