@@ -85,8 +85,7 @@ impl ContentStore {
     /// Whether the blob is present (as bytes, or as the recipe of an unpacked layer).
     pub fn contains(&self, d: &Digest) -> bool {
         self.blob_path(d).is_file()
-            || (read_recipe(&self.root, d).is_some()
-                && layers_dir(&self.root).join(d.hex()).is_dir())
+            || (read_recipe(&self.root, d).is_some() && self.unpacked_layer(d).is_dir())
     }
 
     /// Opens the blob for reading (writing it from its recipe first if needed).
@@ -116,7 +115,7 @@ impl ContentStore {
         let recipe = read_recipe(&self.root, d).ok_or_else(not_found)?;
         // The writer holds the store lock shared: no prune removes the layer meanwhile.
         let mut writer = self.writer()?;
-        let layer = layers_dir(&self.root).join(d.hex());
+        let layer = self.unpacked_layer(d);
         if !layer.is_dir() {
             return Err(not_found());
         }
@@ -147,7 +146,7 @@ impl ContentStore {
         options: &LayerTarOptions,
     ) -> Result<(), StoreError> {
         let _store_lock = FileLock::acquire(&store_lock_path(&self.root), LockMode::Shared)?;
-        if !layers_dir(&self.root).join(diff_id.hex()).is_dir() {
+        if !self.unpacked_layer(diff_id).is_dir() {
             return Err(StoreError::NotFound {
                 what: "layer",
                 digest: diff_id.clone(),
@@ -160,6 +159,11 @@ impl ContentStore {
             diff_id,
             &LayerRecipe::new(size, options),
         )
+    }
+
+    /// Where the unpacked layer a recipe is made from lives (as `LayerStore::layer_path`).
+    fn unpacked_layer(&self, diff_id: &Digest) -> PathBuf {
+        layers_dir(&self.root).join(diff_id.hex())
     }
 
     /// The blob's size in bytes.

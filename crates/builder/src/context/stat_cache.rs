@@ -162,9 +162,8 @@ impl StatCache {
                 Ok(())
             }
             Store::File(file) => {
-                let path_of = |i: usize| entries[i].borrow().host_path.as_os_str().as_bytes();
-                fresh.sort_by(|a, b| path_of(a.0).cmp(path_of(b.0)));
-                fresh.dedup_by(|a, b| path_of(a.0) == path_of(b.0));
+                fresh.sort_by(|a, b| path_bytes(entries, a.0).cmp(path_bytes(entries, b.0)));
+                fresh.dedup_by(|a, b| path_bytes(entries, a.0) == path_bytes(entries, b.0));
                 let seen = files_by_path(entries);
                 merge_into_file(file, entries, &seen, &fresh)
             }
