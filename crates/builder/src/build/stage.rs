@@ -85,6 +85,9 @@ pub(crate) struct StageRun<'s, 'o> {
 /// What executing a file-system step produced.
 pub(crate) struct StepOutput {
     pub layer: Option<CachedLayer>,
+    /// A COPY that wrote its destination as a fresh tree: that directory (kept in the
+    /// cache record, see `CacheRecord::fresh_tree`).
+    pub fresh_tree: Option<String>,
 }
 
 impl<'s, 'o> StageRun<'s, 'o> {
@@ -280,7 +283,7 @@ impl<'s, 'o> StageRun<'s, 'o> {
         kind: &InstructionKind,
         step: &StepId,
     ) -> Result<(), BuildError> {
-        let prepared = self.prepare(planned, kind)?;
+        let mut prepared = self.prepare(planned, kind)?;
         let inputs = prepared.inputs.clone();
         let created_by = prepared.created_by.clone();
         let key = inputs.key();
@@ -306,7 +309,11 @@ impl<'s, 'o> StageRun<'s, 'o> {
                 record
             }
             None => {
-                let previous = self.session.cache.last_inputs(&identity);
+                let last = self.session.cache.last_build(&identity);
+                let previous = match &last {
+                    Some((inputs, _)) => Some(inputs.clone()),
+                    None => self.session.cache.last_inputs(&identity),
+                };
                 let mut reasons: Vec<String> = explain_miss(previous.as_ref(), &inputs)
                     .iter()
                     .map(|r| r.to_string())
@@ -320,6 +327,13 @@ impl<'s, 'o> StageRun<'s, 'o> {
                     step: step.clone(),
                     reasons,
                 });
+                // An incremental COPY links what did not change since the step's last
+                // build; never with --no-cache, which asks for everything made afresh.
+                if let (false, Some(plan), Some((before, before_key))) =
+                    (no_cache, prepared.copy.as_mut(), last)
+                {
+                    plan.previous = self.previous_tree(before, &before_key, &inputs);
+                }
                 let output = self.execute(planned, kind, prepared, step)?;
                 self.executed += 1;
                 let record = CacheRecord {
@@ -327,6 +341,7 @@ impl<'s, 'o> StageRun<'s, 'o> {
                     layer: output.layer,
                     created_by,
                     created: rfc3339(now_or(self.session.options.source_date_epoch)),
+                    fresh_tree: output.fresh_tree,
                 };
                 self.session.cache.put(&key, &record)?;
                 record

@@ -27,6 +27,11 @@ pub struct CacheRecord {
     /// When the step was first built (RFC 3339).
     #[serde(default)]
     pub created: String,
+    /// For a COPY that wrote its destination as a fresh tree: that directory (`/app`).
+    /// The next build of the step may link the files that did not change from this
+    /// record's layer (see `copy/reuse.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_tree: Option<String>,
 }
 
 /// A layer produced by a cached step: enough to put it in a manifest and config again
@@ -98,6 +103,17 @@ impl CacheIndex {
     /// `<dockerfile path>#<stage>#<instruction index>`.
     pub fn last_inputs(&self, step_identity: &str) -> Option<StepInputs> {
         read_json(&self.step_path(step_identity))
+    }
+
+    /// The inputs of the last build of a step with the key they had, when the key recorded
+    /// beside them is theirs (a build killed between writing the two leaves a pair that
+    /// does not match, which is not trusted).
+    pub fn last_build(&self, step_identity: &str) -> Option<(StepInputs, CacheKey)> {
+        let path = self.step_path(step_identity);
+        let recorded = std::fs::read_to_string(path.with_extension("key")).ok()?;
+        let inputs: StepInputs = read_json(&path)?;
+        let key = inputs.key();
+        (key.to_string() == recorded).then_some((inputs, key))
     }
 
     /// Remembers the inputs of this build of a step, whose key is `key`. Skipped when the
@@ -193,6 +209,7 @@ mod tests {
             }),
             created_by: "RUN true".into(),
             created: "2026-01-01T00:00:00Z".into(),
+            fresh_tree: None,
         };
         index.put(&key, &record).unwrap();
         index
@@ -200,6 +217,19 @@ mod tests {
             .unwrap();
         let reopened = CacheIndex::open(dir.path()).unwrap();
         assert_eq!(reopened.get(&key), Some(record));
+        assert_eq!(reopened.last_inputs("Dockerfile#0#1"), Some(inputs.clone()));
+        assert_eq!(
+            reopened.last_build("Dockerfile#0#1"),
+            Some((inputs.clone(), inputs.key()))
+        );
+        // Inputs whose recorded key is another's (a build killed between the two writes)
+        // are not the last build of anything.
+        write_atomic(
+            &reopened.step_path("Dockerfile#0#1").with_extension("key"),
+            b"sha256:ff",
+        )
+        .unwrap();
+        assert_eq!(reopened.last_build("Dockerfile#0#1"), None);
         assert_eq!(reopened.last_inputs("Dockerfile#0#1"), Some(inputs));
         assert_eq!(reopened.records().len(), 1);
         reopened.remove(&key);

@@ -8,7 +8,11 @@
 mod destination;
 mod open_dirs;
 mod parallel;
+mod reuse;
 mod write;
 
 pub use destination::{CopyPlanError, DestinationKind, destination_kind};
-pub use write::{CopyError, CopyOptions, CopyStats, copy_selection, mkdir_all};
+pub use reuse::{PreviousTree, fresh_in_layers};
+pub use write::{
+    CopyError, CopyOptions, CopyStats, copy_selection, copy_selection_reusing, mkdir_all,
+};

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
+use super::reuse::{LinkOutcome, OpenedTree, PreviousDir};
 use super::write::{CopyError, Placement, io_err};
 use crate::context::{ContextEntry, EntryKind, resolve_in_root};
 
@@ -33,6 +34,8 @@ struct OpenDir {
 #[derive(Default)]
 pub(super) struct OpenDirs {
     chain: Vec<OpenDir>,
+    /// Where unchanged files are linked from, when the copy has a previous tree.
+    previous: PreviousDir,
 }
 
 /// What the fast path did with an entry.
@@ -41,6 +44,8 @@ pub(super) enum FastOutcome {
     /// file (with the bytes copied) or a symlink.
     Dir(PathBuf),
     File(u64),
+    /// A file linked from the previous build's layer (see `reuse.rs`).
+    Linked,
     Symlink,
     /// Not attempted or something was in the way: the path-based code must handle it.
     Declined,
@@ -90,12 +95,14 @@ impl OpenDirs {
         }
     }
 
-    /// Creates `entry` where `place` says when nothing is there yet.
+    /// Creates `entry` where `place` says when nothing is there yet; an unchanged file is
+    /// linked from `previous` when there is one.
     pub(super) fn try_write(
         &mut self,
         root: &Path,
         place: &Placement,
         entry: &ContextEntry,
+        previous: Option<&OpenedTree<'_>>,
     ) -> Result<FastOutcome, CopyError> {
         let Some(name) = place.name.as_deref() else {
             return Ok(FastOutcome::Declined);
@@ -128,6 +135,13 @@ impl OpenDirs {
                 Ok(FastOutcome::Dir(target))
             }
             EntryKind::File => {
+                if let Some(tree) = previous {
+                    match tree.try_link(&mut self.previous, entry, place, &parent.fd, name) {
+                        LinkOutcome::Linked => return Ok(FastOutcome::Linked),
+                        LinkOutcome::Exists => return Ok(FastOutcome::Declined),
+                        LinkOutcome::Copy => {}
+                    }
+                }
                 let flags = OFlags::WRONLY
                     | OFlags::CREATE
                     | OFlags::EXCL

@@ -127,6 +127,7 @@ pub(super) fn copy_lanes(
         stats.dirs += done.stats.dirs;
         stats.symlinks += done.stats.symlinks;
         stats.bytes += done.stats.bytes;
+        stats.linked += done.stats.linked;
         stats.skipped_special += done.stats.skipped_special;
         dir_times.push(done.dir_times);
     }

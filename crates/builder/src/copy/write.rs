@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::destination::DestinationKind;
 use super::open_dirs::{FastOutcome, OpenDirs};
+use super::reuse::{OpenedTree, PreviousTree};
 use crate::context::{ContextEntry, EntryKind, ResolveError, resolve_in_root};
 
 /// Ownership and mode overrides of a COPY (`--chown`, `--chmod`).
@@ -28,6 +29,8 @@ pub struct CopyStats {
     pub dirs: usize,
     pub symlinks: usize,
     pub bytes: u64,
+    /// Files linked unchanged from the previous build's layer (counted in `files` too).
+    pub linked: usize,
     /// Devices, fifos and sockets are not copied (as in Docker).
     pub skipped_special: usize,
 }
@@ -64,10 +67,26 @@ pub fn copy_selection(
     kind: DestinationKind,
     opts: &CopyOptions,
 ) -> Result<CopyStats, CopyError> {
+    copy_selection_reusing(root, selection, name, dest, kind, opts, None)
+}
+
+/// [`copy_selection`], linking the files that did not change since `previous` from its
+/// layer instead of copying them (see `reuse.rs`). The destination must be a fresh tree:
+/// nothing may be in it that a file could be written through.
+pub fn copy_selection_reusing(
+    root: &Path,
+    selection: &[ContextEntry],
+    name: &str,
+    dest: &str,
+    kind: DestinationKind,
+    opts: &CopyOptions,
+    previous: Option<&PreviousTree>,
+) -> Result<CopyStats, CopyError> {
     let Some(first) = selection.first() else {
         return Ok(CopyStats::default());
     };
-    let run = CopyRun::new(root, first, name, dest, kind, opts);
+    let mut run = CopyRun::new(root, first, name, dest, kind, opts);
+    run.previous = previous.and_then(OpenedTree::open);
     let (uid, gid) = run.default_owner;
     mkdir_all(root, &run.target_dir_rel, uid, gid)?;
     let (stats, dir_times) = match super::parallel::plan_lanes(&run, selection)? {
@@ -100,6 +119,8 @@ pub(super) struct CopyRun<'a> {
     dest_clean: String,
     opts: &'a CopyOptions,
     default_owner: (u32, u32),
+    /// Where unchanged files are linked from, if anywhere.
+    previous: Option<OpenedTree<'a>>,
 }
 
 /// Where one entry goes, and with which owner and mode.
@@ -165,6 +186,7 @@ impl<'a> CopyRun<'a> {
             dest_clean: dest_clean.to_string(),
             opts,
             default_owner: opts.chown.unwrap_or((0, 0)),
+            previous: None,
         }
     }
 
@@ -204,7 +226,7 @@ impl<'a> CopyRun<'a> {
             let is_first = std::ptr::eq(entry, self.first);
             let place = self.placement(entry, is_first);
             if !is_first {
-                match open_dirs.try_write(self.root, &place, entry)? {
+                match open_dirs.try_write(self.root, &place, entry, self.previous.as_ref())? {
                     FastOutcome::Dir(path) => {
                         done.dir_times.push((path, entry.mtime_ns));
                         done.stats.dirs += 1;
@@ -213,6 +235,11 @@ impl<'a> CopyRun<'a> {
                     FastOutcome::File(bytes) => {
                         done.stats.files += 1;
                         done.stats.bytes += bytes;
+                        continue;
+                    }
+                    FastOutcome::Linked => {
+                        done.stats.files += 1;
+                        done.stats.linked += 1;
                         continue;
                     }
                     FastOutcome::Symlink => {

@@ -154,6 +154,7 @@ impl StageRun<'_, '_> {
             Ok(Ok(())) => {
                 return Ok(crate::build::stage::StepOutput {
                     layer: self.commit_snapshot(snapshot)?,
+                    fresh_tree: None,
                 });
             }
             Ok(Err(message)) => message,
