@@ -7,7 +7,7 @@ mod support;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use rbuild_builder::build::{BuildOptions, BuildOutcome};
+use rbuild_builder::build::{BuildEvent, BuildOptions, BuildOutcome};
 use support::{TestStore, can_run, context, step_summary};
 
 const EPOCH: i64 = 1_700_000_000;
@@ -63,7 +63,23 @@ fn a_rebuild_links_unchanged_files_and_gives_the_image_a_fresh_copy_gives() {
     );
     let second = second.expect("rebuild");
     let (ran, _) = step_summary(&events);
-    assert_eq!(ran, vec!["COPY . .".to_string()], "only the COPY runs again");
+    assert_eq!(
+        ran,
+        vec!["COPY . .".to_string()],
+        "only the COPY runs again"
+    );
+    // The step says what it reused (the Dockerfile is in the context too).
+    let output: String = events
+        .iter()
+        .filter_map(|e| match e {
+            BuildEvent::StepOutput { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        output,
+        "4 files unchanged since this step's last build, linked from its layer; 2 files copied\n"
+    );
     let second_layer = top_layer(&store, &second);
     assert_ne!(first_layer, second_layer);
 
@@ -133,7 +149,11 @@ fn other_owners_or_destinations_are_copied_not_linked() {
 
     // Into a directory the base image already fills (/etc): copied through the overlay,
     // merged with what is there.
-    std::fs::write(plain.path().join("Dockerfile"), "FROM busybox\nCOPY . /etc/\n").unwrap();
+    std::fs::write(
+        plain.path().join("Dockerfile"),
+        "FROM busybox\nCOPY . /etc/\n",
+    )
+    .unwrap();
     let merged = store.build(BuildOptions::new(plain.path())).expect("build");
     let fs = store.rootfs(&merged);
     assert_eq!(support::read(fs.path(), "etc/a.txt"), "A");

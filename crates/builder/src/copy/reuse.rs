@@ -117,11 +117,16 @@ impl<'a> OpenedTree<'a> {
 
     /// The previous layer's directory `parent_rel` (an image path such as `/app/sub`),
     /// opened beneath the layer's root without following any symlink.
-    fn previous_dir<'c>(&self, cache: &'c mut PreviousDir, parent_rel: &str) -> Option<&'c OwnedFd> {
+    fn previous_dir<'c>(
+        &self,
+        cache: &'c mut PreviousDir,
+        parent_rel: &str,
+    ) -> Option<&'c OwnedFd> {
         if cache.rel.as_deref() != Some(parent_rel) {
             let rel = parent_rel.trim_start_matches('/');
             let rel = if rel.is_empty() { "." } else { rel };
-            let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+            let how =
+                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             cache.fd = rustix::fs::openat2(&self.root, rel, flags, Mode::empty(), how).ok();
             cache.rel = Some(parent_rel.to_string());
@@ -183,7 +188,10 @@ mod tests {
     /// The caller's own ids: the copy must be able to give files their owner unprivileged.
     fn own_ids() -> CopyOptions {
         CopyOptions {
-            chown: Some((rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw())),
+            chown: Some((
+                rustix::process::getuid().as_raw(),
+                rustix::process::getgid().as_raw(),
+            )),
             ..Default::default()
         }
     }
@@ -197,7 +205,12 @@ mod tests {
     fn previous_and_now(
         files: &[(&str, &str)],
         change: impl FnOnce(&Path, &Path),
-    ) -> (tempfile::TempDir, tempfile::TempDir, Vec<ContextEntry>, PreviousTree) {
+    ) -> (
+        tempfile::TempDir,
+        tempfile::TempDir,
+        Vec<ContextEntry>,
+        PreviousTree,
+    ) {
         let ctx = tempfile::tempdir().unwrap();
         for (path, content) in files {
             let p = ctx.path().join(path);
@@ -207,8 +220,15 @@ mod tests {
         let layer = tempfile::tempdir().unwrap();
         let (before, previous) = listing(ctx.path());
         let opts = own_ids();
-        copy_selection(layer.path(), &before, ".", "/app/", DestinationKind::Directory, &opts)
-            .unwrap();
+        copy_selection(
+            layer.path(),
+            &before,
+            ".",
+            "/app/",
+            DestinationKind::Directory,
+            &opts,
+        )
+        .unwrap();
         change(ctx.path(), layer.path());
         let (now, current) = listing(ctx.path());
         let tree = PreviousTree {
@@ -231,9 +251,16 @@ mod tests {
         });
         let upper = tempfile::tempdir().unwrap();
         let kind = DestinationKind::Directory;
-        let stats =
-            copy_selection_reusing(upper.path(), &now, ".", "/app/", kind, &own_ids(), Some(&tree))
-                .unwrap();
+        let stats = copy_selection_reusing(
+            upper.path(),
+            &now,
+            ".",
+            "/app/",
+            kind,
+            &own_ids(),
+            Some(&tree),
+        )
+        .unwrap();
         assert_eq!((stats.files, stats.linked), (4, 2));
         let (new, old) = (upper.path().join("app"), layer.path().join("app"));
         assert_eq!(ino(&new.join("a")), ino(&old.join("a")));
@@ -241,7 +268,10 @@ mod tests {
         assert_ne!(ino(&new.join("c")), ino(&old.join("c")));
         assert_eq!(std::fs::read_to_string(new.join("c")).unwrap(), "changed");
         assert_ne!(ino(&new.join("d")), ino(&old.join("d")));
-        assert_eq!(std::fs::metadata(new.join("d")).unwrap().mode() & 0o7777, 0o644);
+        assert_eq!(
+            std::fs::metadata(new.join("d")).unwrap().mode() & 0o7777,
+            0o644
+        );
     }
 
     #[test]
@@ -256,9 +286,16 @@ mod tests {
         });
         let upper = tempfile::tempdir().unwrap();
         let kind = DestinationKind::Directory;
-        let stats =
-            copy_selection_reusing(upper.path(), &now, ".", "/app/", kind, &own_ids(), Some(&tree))
-                .unwrap();
+        let stats = copy_selection_reusing(
+            upper.path(),
+            &now,
+            ".",
+            "/app/",
+            kind,
+            &own_ids(),
+            Some(&tree),
+        )
+        .unwrap();
         assert_eq!((stats.files, stats.linked), (2, 1));
         let copied = upper.path().join("app/sub/x");
         assert_ne!(ino(&copied), ino(&elsewhere.join("x")));
@@ -271,9 +308,16 @@ mod tests {
         tree.layer_root = layer.path().join("pruned");
         let upper = tempfile::tempdir().unwrap();
         let kind = DestinationKind::Directory;
-        let stats =
-            copy_selection_reusing(upper.path(), &now, ".", "/app/", kind, &own_ids(), Some(&tree))
-                .unwrap();
+        let stats = copy_selection_reusing(
+            upper.path(),
+            &now,
+            ".",
+            "/app/",
+            kind,
+            &own_ids(),
+            Some(&tree),
+        )
+        .unwrap();
         assert_eq!((stats.files, stats.linked), (1, 0));
     }
 

@@ -15,6 +15,7 @@ use crate::add::{
     resolve_repository,
 };
 use crate::build::error::BuildError;
+use crate::build::events::{BuildEvent, StepId};
 use crate::build::stage::{StageRun, StepOutput};
 use crate::cache::{CacheKey, SourceInputs, StepInputs};
 use crate::context::{
@@ -22,8 +23,8 @@ use crate::context::{
     resolve_in_root, walk_source,
 };
 use crate::copy::{
-    CopyOptions, DestinationKind, PreviousTree, copy_selection_reusing, destination_kind,
-    fresh_in_layers, mkdir_all,
+    CopyOptions, CopyStats, DestinationKind, PreviousTree, copy_selection_reusing,
+    destination_kind, fresh_in_layers, mkdir_all,
 };
 use crate::image_config::join_workdir;
 use crate::mounted::with_mounted;
@@ -366,6 +367,25 @@ impl StageRun<'_, '_> {
         })
     }
 
+    /// Says in the step's output how much of an incremental COPY was linked, so a fast
+    /// rebuild explains itself.
+    fn report_linked(&self, step: &StepId, stats: &CopyStats) {
+        if stats.linked == 0 {
+            return;
+        }
+        let copied = stats.files - stats.linked;
+        let line = format!(
+            "{} unchanged since this step's last build, linked from its layer; {} copied\n",
+            plural(stats.linked, "file"),
+            plural(copied, "file")
+        );
+        self.session.emit(BuildEvent::StepOutput {
+            step: step.clone(),
+            stderr: false,
+            data: line.into_bytes(),
+        });
+    }
+
     /// `--from=` names a stage (by name or index), or else an image.
     fn resolve_from(
         &self,
@@ -474,6 +494,7 @@ impl StageRun<'_, '_> {
         planned: &PlannedInstruction,
         fc: &FileCopy,
         mut plan: CopyPlan,
+        step: &StepId,
     ) -> Result<StepOutput, BuildError> {
         for i in 0..plan.sources.len() {
             if let PlannedSource::Url { url, checksum } = &plan.sources[i] {
@@ -558,7 +579,8 @@ impl StageRun<'_, '_> {
                     .snapshots
                     .writable_dir(&snapshot.key)
                     .map_err(|e| e.to_string())
-                    .and_then(|upper| fresh.run(&upper, previous.as_ref())))
+                    .and_then(|upper| fresh.run(&upper, previous.as_ref()))
+                    .map(|stats| self.report_linked(step, &stats)))
             }
             Ok(Ok(None)) => Ok(Ok(())),
             Ok(Err(message)) => Ok(Err(message)),
@@ -594,7 +616,11 @@ struct FreshCopy {
 }
 
 impl FreshCopy {
-    fn run(self, upper: &std::path::Path, previous: Option<&PreviousTree>) -> Result<(), String> {
+    fn run(
+        self,
+        upper: &std::path::Path,
+        previous: Option<&PreviousTree>,
+    ) -> Result<CopyStats, String> {
         copy_selection_reusing(
             upper,
             &self.entries,
@@ -604,7 +630,6 @@ impl FreshCopy {
             &self.opts,
             previous,
         )
-        .map(|_| ())
         .map_err(|e| e.to_string())
     }
 }
@@ -827,6 +852,15 @@ fn absolute_dest(workdir: &str, dest: &str) -> String {
         format!("{joined}/")
     } else {
         joined
+    }
+}
+
+/// `1 file`, `2 files`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -88,7 +88,7 @@ impl StageRun<'_, '_> {
         match kind {
             InstructionKind::Run(run) => self.execute_run(planned, run, step),
             InstructionKind::Copy(fc) | InstructionKind::Add(fc) => match prepared.copy {
-                Some(plan) => self.execute_copy(planned, fc, plan),
+                Some(plan) => self.execute_copy(planned, fc, plan, step),
                 None => Err(self.step_error(planned, "internal error: COPY without a plan")),
             },
             InstructionKind::Workdir(_) => self.execute_workdir(planned),

@@ -139,7 +139,7 @@ impl StageRun<'_, '_> {
         match result {
             Ok(dir_targets) if dir_targets.is_empty() => Ok(StepOutput {
                 layer: self.commit_snapshot(snapshot)?,
-                    fresh_tree: None,
+                fresh_tree: None,
             }),
             Ok(dir_targets) => {
                 // BuildKit leaves the mount points of directory mounts in the image as
