@@ -90,6 +90,7 @@ pub fn write_layer_tar<W: Write>(
         options,
         links: HashMap::new(),
         entries: 0,
+        buffer: vec![0u8; 128 * 1024],
     };
     for item in &items {
         if item.marker {
@@ -133,6 +134,9 @@ struct LayerWriter<'o, W: Write> {
     /// (device, inode) of multiply-linked files already written → their tar name.
     links: HashMap<(u64, u64), Vec<u8>>,
     entries: u64,
+    /// One read buffer for every file (allocating it per file cost an mmap, page faults
+    /// and an munmap for each of a large layer's files).
+    buffer: Vec<u8>,
 }
 
 impl<W: Write> LayerWriter<'_, W> {
@@ -285,16 +289,17 @@ impl<W: Write> LayerWriter<'_, W> {
     fn copy_file(&mut self, path: &Path, size: u64) -> Result<(), DiffError> {
         let file = File::open(path).map_err(|e| DiffError::io("open", path, e))?;
         let mut reader = file.take(size);
-        let mut buf = vec![0u8; 128 * 1024];
         let mut copied = 0u64;
         loop {
-            let n = match reader.read(&mut buf) {
+            let n = match reader.read(&mut self.buffer) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(DiffError::io("read", path, e)),
             };
-            self.out.write_all(&buf[..n]).map_err(DiffError::Write)?;
+            self.out
+                .write_all(&self.buffer[..n])
+                .map_err(DiffError::Write)?;
             copied += n as u64;
         }
         if copied != size {
