@@ -113,6 +113,37 @@ fn file_replaces_planted_symlink_instead_of_following_it() {
     );
 }
 
+/// A directory's mode and times are set after its contents; by then a later entry may
+/// have replaced it by a symbolic link out of the root (found by `extract_safety_prop`).
+#[test]
+fn directory_metadata_never_follows_a_link_that_replaced_the_directory() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::write(&outside, b"untouched").unwrap();
+    std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = std::fs::metadata(&outside).unwrap();
+    let root = tmp.path().join("root");
+    let tar = RawTar::new()
+        .dir("b")
+        .symlink("b", outside.to_str().unwrap())
+        .finish();
+    extract_layer(&tar[..], &root, &ExtractOptions::default()).unwrap();
+    let after = std::fs::metadata(&outside).unwrap();
+    assert_eq!(
+        after.mode() & 0o7777,
+        0o600,
+        "the directory's 0755 reached the outside"
+    );
+    assert_eq!(after.mtime(), before.mtime());
+    assert!(
+        std::fs::symlink_metadata(root.join("b"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
 #[test]
 fn hard_links_to_outside_are_refused() {
     assert_refused(RawTar::new().hardlink("h", "../outside").finish(), "h");

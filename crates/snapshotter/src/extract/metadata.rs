@@ -3,7 +3,8 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use rustix::fs::{
-    AtFlags, Gid, Mode, Timespec, Timestamps, Uid, XattrFlags, chmodat, chownat, utimensat,
+    AtFlags, Gid, Mode, OFlags, Timespec, Timestamps, Uid, XattrFlags, chmodat, chownat, fchmod,
+    futimens, openat, utimensat,
 };
 use rustix::io::Errno;
 
@@ -184,18 +185,36 @@ pub(crate) fn drop_stale_xattrs(parent: &OwnedFd, name: &[u8], meta: &EntryMeta)
 }
 
 /// Mode and times of a directory, applied after its contents were written.
+///
+/// A later entry of the layer may have replaced the directory by something else — a
+/// symbolic link to anywhere, even outside the root — so the directory is opened without
+/// following a link and changed through that descriptor (`chmodat` would follow the link);
+/// when it is no longer a directory, the later entry's own metadata stands.
 pub(crate) fn apply_dir_meta(
     parent: &OwnedFd,
     name: &[u8],
     meta: &EntryMeta,
     shown: &str,
 ) -> Result<(), ExtractError> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let dir = match openat(parent, name, flags, Mode::empty()) {
+        Ok(dir) => dir,
+        Err(Errno::LOOP) | Err(Errno::NOTDIR) | Err(Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(io_err(shown, "open directory", e)),
+    };
     if let Some(mode) = meta.mode {
-        chmodat(parent, name, Mode::from_raw_mode(mode), AtFlags::empty())
-            .map_err(|e| io_err(shown, "set mode", e))?;
+        fchmod(&dir, Mode::from_raw_mode(mode)).map_err(|e| io_err(shown, "set mode", e))?;
     }
-    if let Some(mtime) = meta.mtime {
-        set_times(parent, name, mtime, shown)?;
+    if let Some((secs, nanos)) = meta.mtime {
+        let ts = Timespec {
+            tv_sec: secs,
+            tv_nsec: nanos,
+        };
+        let times = Timestamps {
+            last_access: ts,
+            last_modification: ts,
+        };
+        futimens(&dir, &times).map_err(|e| io_err(shown, "set times", e))?;
     }
     Ok(())
 }
