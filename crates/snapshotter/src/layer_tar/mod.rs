@@ -3,18 +3,18 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use tar::{EntryType, Header};
 
+mod ahead;
+mod entry;
+
+use self::entry::{Body, PreparedEntry};
 use crate::change::{Change, ChangeKind};
 use crate::diff_error::DiffError;
-use crate::overlay_format::{OPAQUE_MARKER, WHITEOUT_PREFIX, content_xattrs};
-use crate::pax::{
-    PaxRecords, USTAR_ID_MAX, USTAR_NAME_MAX, USTAR_SIZE_MAX, set_raw_link_name, set_raw_name,
-};
+use crate::overlay_format::{OPAQUE_MARKER, WHITEOUT_PREFIX};
+use crate::pax::{PaxRecords, USTAR_NAME_MAX, USTAR_SIZE_MAX, set_raw_link_name, set_raw_name};
 
 /// How a layer tar is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,6 +43,17 @@ pub fn write_layer_tar<W: Write>(
     changes: &[Change],
     out: W,
     options: &LayerTarOptions,
+) -> Result<LayerTarSummary, DiffError> {
+    write_items(source, changes, out, options, true)
+}
+
+/// [`write_layer_tar`]; `ahead`: may prepare entries on other threads (`ahead.rs`).
+fn write_items<W: Write>(
+    source: &Path,
+    changes: &[Change],
+    out: W,
+    options: &LayerTarOptions,
+    ahead: bool,
 ) -> Result<LayerTarSummary, DiffError> {
     let mut items: Vec<TarItem> = Vec::with_capacity(changes.len());
     for change in changes {
@@ -87,16 +98,15 @@ pub fn write_layer_tar<W: Write>(
             inner: out,
             bytes: 0,
         },
-        options,
         links: HashMap::new(),
         entries: 0,
         buffer: vec![0u8; 128 * 1024],
     };
-    for item in &items {
-        if item.marker {
-            writer.write_marker(&item.path)?;
-        } else {
-            writer.write_source_entry(source, &item.path)?;
+    if !(ahead && ahead::write_ahead(source, &items, options, &mut writer)?) {
+        for item in &items {
+            if let Some(entry) = item.prepare(source, options)? {
+                writer.write_entry(entry)?;
+            }
         }
     }
     // End of archive: two zero blocks.
@@ -116,7 +126,25 @@ struct TarItem {
     marker: bool,
 }
 
+/// Where the writer takes an entry's content from.
+enum BodySource {
+    File(PathBuf, u64),
+    Read(Vec<u8>),
+}
+
 impl TarItem {
+    /// The entry for this item (None: nothing to write, a socket).
+    fn prepare(
+        &self,
+        source: &Path,
+        options: &LayerTarOptions,
+    ) -> Result<Option<PreparedEntry>, DiffError> {
+        if self.marker {
+            return Ok(Some(entry::marker(&self.path)));
+        }
+        entry::prepare(source, &self.path, options.source_date_epoch)
+    }
+
     fn from_source(path: &Path) -> Self {
         TarItem {
             path: path.to_path_buf(),
@@ -128,9 +156,8 @@ impl TarItem {
     }
 }
 
-struct LayerWriter<'o, W: Write> {
+struct LayerWriter<W: Write> {
     out: CountingWriter<W>,
-    options: &'o LayerTarOptions,
     /// (device, inode) of multiply-linked files already written → their tar name.
     links: HashMap<(u64, u64), Vec<u8>>,
     entries: u64,
@@ -139,98 +166,41 @@ struct LayerWriter<'o, W: Write> {
     buffer: Vec<u8>,
 }
 
-impl<W: Write> LayerWriter<'_, W> {
-    fn write_marker(&mut self, rel: &Path) -> Result<(), DiffError> {
-        let name = rel.as_os_str().as_bytes().to_vec();
-        let mut header = Header::new_ustar();
-        header.set_entry_type(EntryType::Regular);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_size(0);
-        header.set_mtime(0);
-        self.emit(header, &name, None, PaxRecords::default(), None)
-    }
-
-    fn write_source_entry(&mut self, source: &Path, rel: &Path) -> Result<(), DiffError> {
-        let path = source.join(rel);
-        let meta = std::fs::symlink_metadata(&path).map_err(|e| DiffError::io("stat", &path, e))?;
-        let ft = meta.file_type();
-        let mut name = rel.as_os_str().as_bytes().to_vec();
-        let mut header = Header::new_ustar();
-        let mut link_target = None;
-        let mut data = None;
-        let mut size = 0;
-        if ft.is_dir() {
-            name.push(b'/');
-            header.set_entry_type(EntryType::Directory);
-        } else if ft.is_symlink() {
-            header.set_entry_type(EntryType::Symlink);
-            let target =
-                std::fs::read_link(&path).map_err(|e| DiffError::io("read link", &path, e))?;
-            link_target = Some(target.as_os_str().as_bytes().to_vec());
-        } else if ft.is_file() {
-            let key = (meta.dev(), meta.ino());
+impl<W: Write> LayerWriter<W> {
+    /// Writes a prepared entry; a file with several links is a hard link to the name it
+    /// was first written under, if it was.
+    fn write_entry(&mut self, mut entry: PreparedEntry) -> Result<(), DiffError> {
+        if let Some(key) = entry.shared {
             match self.links.get(&key) {
-                Some(first) if meta.nlink() > 1 => {
-                    header.set_entry_type(EntryType::Link);
-                    link_target = Some(first.clone());
+                Some(first) => {
+                    entry.header.set_entry_type(EntryType::Link);
+                    entry.link_target = Some(first.clone());
+                    entry.size = 0;
+                    entry.body = Body::None;
                 }
-                _ => {
-                    if meta.nlink() > 1 {
-                        self.links.insert(key, name.clone());
-                    }
-                    header.set_entry_type(EntryType::Regular);
-                    size = meta.size();
-                    data = Some(path.clone());
+                None => {
+                    self.links.insert(key, entry.name.clone());
                 }
             }
-        } else if ft.is_char_device() || ft.is_block_device() {
-            header.set_entry_type(if ft.is_char_device() {
-                EntryType::Char
-            } else {
-                EntryType::Block
-            });
-            let dev = meta.rdev();
-            header
-                .set_device_major(rustix::fs::major(dev))
-                .and_then(|_| header.set_device_minor(rustix::fs::minor(dev)))
-                .map_err(|e| DiffError::io("encode device number", &path, e))?;
-        } else if ft.is_fifo() {
-            header.set_entry_type(EntryType::Fifo);
+        }
+        if entry.size > USTAR_SIZE_MAX {
+            entry.pax.add("size", entry.size.to_string());
+            entry.header.set_size(0);
         } else {
-            // Sockets cannot be archived (Docker skips them too); they are runtime artefacts.
-            tracing::debug!(path = %path.display(), "skipping socket");
-            return Ok(());
+            entry.header.set_size(entry.size);
         }
-        header.set_mode(meta.mode() & 0o7777);
-        let mut pax = PaxRecords::default();
-        set_id(&mut header, &mut pax, "uid", u64::from(meta.uid()));
-        set_id(&mut header, &mut pax, "gid", u64::from(meta.gid()));
-        if size > USTAR_SIZE_MAX {
-            pax.add("size", size.to_string());
-            header.set_size(0);
-        } else {
-            header.set_size(size);
-        }
-        header.set_mtime(self.clamp_mtime(meta.mtime()));
-        if !ft.is_symlink() {
-            let xattrs =
-                content_xattrs(&path).map_err(|e| DiffError::io("read xattrs", &path, e))?;
-            for (key, value) in xattrs {
-                pax.add(format!("SCHILY.xattr.{key}"), value);
-            }
-        }
-        let body = data.map(|p| (p, size));
-        self.emit(header, &name, link_target, pax, body)
-    }
-
-    fn clamp_mtime(&self, mtime: i64) -> u64 {
-        let mtime = match self.options.source_date_epoch {
-            Some(epoch) => mtime.min(epoch),
-            None => mtime,
+        let body = match entry.body {
+            Body::None => None,
+            Body::File(path) => Some(BodySource::File(path, entry.size)),
+            Body::Read(data) => Some(BodySource::Read(data)),
         };
-        u64::try_from(mtime).unwrap_or(0)
+        self.emit(
+            entry.header,
+            &entry.name,
+            entry.link_target,
+            entry.pax,
+            body,
+        )
     }
 
     /// Writes one entry: PAX header when needed, the ustar header, then the file content.
@@ -240,7 +210,7 @@ impl<W: Write> LayerWriter<'_, W> {
         name: &[u8],
         link: Option<Vec<u8>>,
         mut pax: PaxRecords,
-        body: Option<(PathBuf, u64)>,
+        body: Option<BodySource>,
     ) -> Result<(), DiffError> {
         if name.len() > USTAR_NAME_MAX {
             pax.add("path", name.to_vec());
@@ -259,8 +229,10 @@ impl<W: Write> LayerWriter<'_, W> {
             self.write_padded(&pax_body)?;
         }
         self.write_block(header.as_bytes())?;
-        if let Some((path, size)) = body {
-            self.copy_file(&path, size)?;
+        match body {
+            Some(BodySource::File(path, size)) => self.copy_file(&path, size)?,
+            Some(BodySource::Read(data)) => self.write_padded(&data)?,
+            None => {}
         }
         self.entries += 1;
         Ok(())
@@ -312,21 +284,6 @@ impl<W: Write> LayerWriter<'_, W> {
     }
 }
 
-fn set_id(header: &mut Header, pax: &mut PaxRecords, key: &str, id: u64) {
-    if id > USTAR_ID_MAX {
-        pax.add(key, id.to_string());
-        if key == "uid" {
-            header.set_uid(0);
-        } else {
-            header.set_gid(0);
-        }
-    } else if key == "uid" {
-        header.set_uid(id);
-    } else {
-        header.set_gid(id);
-    }
-}
-
 /// Counts bytes written through it.
 struct CountingWriter<W> {
     inner: W,
@@ -342,4 +299,58 @@ impl<W: Write> Write for CountingWriter<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree_diff::tree_changes;
+
+    /// Entries prepared ahead on worker threads give exactly the sequential bytes: small
+    /// files read ahead, large ones streamed, hard links (the first name read ahead, the
+    /// others links), symlinks, empty files and deep directories.
+    #[test]
+    fn prepared_ahead_is_byte_for_byte_the_sequential_tar() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        for d in 0..30 {
+            let sub = root.join(format!("d{d:02}/deeper"));
+            std::fs::create_dir_all(&sub).unwrap();
+            for f in 0..40 {
+                let body = vec![b'a' + (f % 26) as u8; (d * 997 + f * 131) % 9000];
+                std::fs::write(sub.join(format!("f{f:02}")), body).unwrap();
+            }
+            std::os::unix::fs::symlink("deeper/f00", root.join(format!("d{d:02}/link"))).unwrap();
+            std::fs::hard_link(sub.join("f01"), root.join(format!("d{d:02}/hard"))).unwrap();
+        }
+        // Above the read-ahead size, and enough of them to exceed one batch's budget.
+        for big in 0..6 {
+            let body = vec![big as u8; 300 * 1024 + big];
+            std::fs::write(root.join(format!("d05/big{big}")), body).unwrap();
+        }
+        std::fs::write(root.join("d07/empty"), b"").unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let changes = tree_changes(&empty, &root, None).unwrap();
+        assert!(
+            changes.len() > AHEAD_TEST_MIN,
+            "enough entries for the workers"
+        );
+        let options = LayerTarOptions::default();
+        let (mut sequential, mut ahead) = (Vec::new(), Vec::new());
+        let a = write_items(&root, &changes, &mut sequential, &options, false).unwrap();
+        let b = write_items(&root, &changes, &mut ahead, &options, true).unwrap();
+        assert_eq!(a, b);
+        assert!(sequential == ahead, "the two tars differ");
+        // The hard links are there as links, once each.
+        let mut archive = tar::Archive::new(&ahead[..]);
+        let links = archive
+            .entries()
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().header().entry_type() == EntryType::Link)
+            .count();
+        assert_eq!(links, 30);
+    }
+
+    const AHEAD_TEST_MIN: usize = 1000;
 }
