@@ -283,3 +283,38 @@ fn overlay_chosen_automatically_and_fallback_when_refused() {
         std::panic::resume_unwind(p);
     }
 }
+
+/// A store whose disk is full cannot even hold the overlay probe: that is an error naming
+/// the full disk, not a silent switch to the copy backend (which would copy whole layers).
+#[test]
+fn a_full_disk_is_an_error_not_a_switch_to_the_copy_backend() {
+    if !privileged("a_full_disk_is_an_error_not_a_switch_to_the_copy_backend") {
+        return;
+    }
+    let disk = tempfile::tempdir().unwrap();
+    rustix::mount::mount(
+        "tmpfs",
+        disk.path(),
+        "tmpfs",
+        rustix::mount::MountFlags::empty(),
+        c"size=1m",
+    )
+    .unwrap();
+    let result = std::panic::catch_unwind(|| {
+        let root = disk.path().join("store");
+        let first = Snapshotter::open(&root).unwrap();
+        assert_eq!(first.backend(), BackendKind::Overlay);
+        // Fill what is left.
+        let mut filler = std::fs::File::create(disk.path().join("filler")).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+        match Snapshotter::open(&root) {
+            Err(e) => assert!(e.to_string().contains("disk is full"), "{e}"),
+            Ok(s) => panic!("opened with the {:?} backend on a full disk", s.backend()),
+        }
+    });
+    rbuild_snapshotter::unmount(disk.path()).unwrap();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}

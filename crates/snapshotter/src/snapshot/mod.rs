@@ -46,11 +46,21 @@ pub struct Snapshotter {
 impl Snapshotter {
     /// Opens the snapshotter of `root`, choosing overlay when a test overlay mount in the
     /// store works, the copy backend otherwise (the reason is logged).
+    /// A store whose disk is full is an error, not a reason to switch backends.
     pub fn open(root: &Path) -> Result<Self, SnapshotError> {
         let mut s = Self::open_with_backend(root, BackendKind::Overlay)?;
-        if let Err(reason) = overlay::probe(&tmp_dir(root), s.userxattr) {
-            tracing::info!(%reason, "overlayfs unavailable, using the copy snapshotter");
-            s.backend = BackendKind::Copy;
+        match overlay::probe(&tmp_dir(root), s.userxattr) {
+            Ok(()) => {}
+            Err(overlay::ProbeError::StoreFull(path, e)) => {
+                return Err(e).snap_ctx(
+                    "the store's disk is full (free space, or `rbuild prune`): cannot create",
+                    path,
+                );
+            }
+            Err(reason) => {
+                tracing::info!(%reason, "overlayfs unavailable, using the copy snapshotter");
+                s.backend = BackendKind::Copy;
+            }
         }
         Ok(s)
     }
@@ -62,7 +72,7 @@ impl Snapshotter {
     pub fn probe_overlay(root: &Path) -> Result<(), String> {
         std::fs::create_dir_all(tmp_dir(root))
             .map_err(|e| format!("creating {}: {e}", tmp_dir(root).display()))?;
-        overlay::probe(&tmp_dir(root), !crate::privilege::is_host_root())
+        overlay::probe(&tmp_dir(root), !crate::privilege::is_host_root()).map_err(|e| e.to_string())
     }
 
     /// Opens with a given backend, without probing.

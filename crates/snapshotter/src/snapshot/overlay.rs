@@ -64,24 +64,54 @@ pub(crate) fn bind_mount(dir: &Path, read_only: bool) -> Mount {
     }
 }
 
-/// Tries a real overlay mount in the store's temporary directory; `Err` says why overlay
-/// cannot be used here (no privilege, a file system overlay refuses as upper, ...).
-pub(crate) fn probe(tmp_dir: &Path, userxattr: bool) -> Result<(), String> {
+/// Why the overlay probe failed.
+#[derive(Debug)]
+pub(crate) enum ProbeError {
+    /// The store has no room for the probe's few directories: no backend would work, so
+    /// this is an error to report, not a reason to pick the copy backend.
+    StoreFull(PathBuf, std::io::Error),
+    /// Overlay cannot be used here (no privilege, a file system overlay refuses, ...).
+    Overlay(String),
+}
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProbeError::StoreFull(path, e) => write!(f, "creating {}: {e}", path.display()),
+            ProbeError::Overlay(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Tries a real overlay mount in the store's temporary directory.
+pub(crate) fn probe(tmp_dir: &Path, userxattr: bool) -> Result<(), ProbeError> {
+    let store_err = |path: &Path, what: &str| {
+        let path = path.to_path_buf();
+        let what = what.to_string();
+        move |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                ProbeError::StoreFull(path, e)
+            }
+            _ => ProbeError::Overlay(format!("{what} {}: {e}", path.display())),
+        }
+    };
     let temp = TempDir::create(tmp_dir, "overlay-probe")
-        .map_err(|e| format!("creating probe directory: {e}"))?;
+        .map_err(store_err(tmp_dir, "creating a probe directory in"))?;
     let base = temp.path();
     let [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map(|n| base.join(n));
     for dir in [&lower, &upper, &work, &merged] {
-        std::fs::create_dir(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        std::fs::create_dir(dir).map_err(store_err(dir, "creating"))?;
     }
-    std::fs::write(lower.join("probe"), b"probe")
-        .map_err(|e| format!("writing probe file: {e}"))?;
-    let mount =
-        overlay_mount(&[lower], Some((&upper, &work)), userxattr).map_err(|e| e.to_string())?;
-    mount.mount_at(&merged).map_err(|e| e.to_string())?;
+    let file = lower.join("probe");
+    std::fs::write(&file, b"probe").map_err(store_err(&file, "writing"))?;
+    let mount = overlay_mount(&[lower], Some((&upper, &work)), userxattr)
+        .map_err(|e| ProbeError::Overlay(e.to_string()))?;
+    mount
+        .mount_at(&merged)
+        .map_err(|e| ProbeError::Overlay(e.to_string()))?;
     // Deleting a lower file exercises whiteout creation on the upper file system.
     let result = std::fs::remove_file(merged.join("probe"))
-        .map_err(|e| format!("deleting through overlay: {e}"));
+        .map_err(|e| ProbeError::Overlay(format!("deleting through overlay: {e}")));
     let _ = unmount(&merged);
     result
 }
