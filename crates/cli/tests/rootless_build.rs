@@ -136,6 +136,46 @@ fn unprivileged_user_builds_and_runs_images() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // An incremental COPY in the user namespace: the second build links the unchanged
+    // file from the first build's layer (or the step would not say so) and copies the
+    // changed one.
+    write(
+        &d.join("tree/Dockerfile"),
+        "FROM busybox\nCOPY --chown=app:app src/ /srv/app/\nRUN cat /srv/app/a /srv/app/sub/b\n",
+    );
+    write(&d.join("tree/src/a"), "first a\n");
+    write(&d.join("tree/src/sub/b"), "unchanged b\n");
+    let chown = |path: &Path| {
+        let status = Command::new("chown")
+            .args(["-R", USER])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    chown(&d.join("tree"));
+    let out = as_user(d, &["-t", "tree", "tree"]);
+    assert!(
+        out.status.success(),
+        "tree build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    write(&d.join("tree/src/a"), "second a\n");
+    chown(&d.join("tree"));
+    let out = as_user(d, &["-t", "tree", "tree"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tree rebuild failed: {log}");
+    assert!(
+        log.contains(
+            "1 file unchanged since this step's last build, linked from its layer; 1 file copied"
+        ),
+        "no incremental COPY: {log}"
+    );
+    assert!(
+        log.contains("second a") && log.contains("unchanged b"),
+        "{log}"
+    );
+
     // The store is the user's own, in their data directory, owned by them on the host.
     let store = d.join("data/rbuild");
     assert_eq!(std::fs::metadata(&store).unwrap().uid(), uid);
