@@ -430,3 +430,29 @@ fn base_images_come_from_a_registry_mirror_and_by_host_name() {
     .to_string();
     assert!(err.contains("127.0.0.1:1"), "{err}");
 }
+
+/// A RUN that renames a directory and chmods a file from a layer below: the step's layer
+/// must hold the whole moved tree and the file's content, whatever the host's overlay
+/// defaults (a redirect or a metadata-only copy-up would leave them out of the upper
+/// directory the layer is made from).
+#[test]
+fn run_renaming_and_chmodding_lower_files_keeps_their_content() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let ctx = context(
+        "FROM busybox\n\
+         RUN mkdir -p /data/sub && echo content > /data/sub/f && echo kept > /keep\n\
+         RUN mv /data /moved && chmod 600 /moved/sub/f && chmod 700 /keep\n",
+        &[],
+    );
+    let outcome = store.build(BuildOptions::new(ctx.path())).unwrap();
+    let fs = store.rootfs(&outcome);
+    assert_eq!(read(fs.path(), "moved/sub/f"), "content\n");
+    assert_eq!(read(fs.path(), "keep"), "kept\n");
+    let mode = |rel: &str| std::fs::metadata(path(fs.path(), rel)).unwrap().mode() & 0o7777;
+    assert_eq!(mode("moved/sub/f"), 0o600);
+    assert_eq!(mode("keep"), 0o700);
+    assert!(!path(fs.path(), "data").exists());
+}

@@ -104,6 +104,8 @@ fn legacy_overlay_options(
     if userxattr {
         text.extend_from_slice(b",userxattr");
     }
+    // The same as the `fsconfig` path in `child/mod.rs` (why: there).
+    text.extend_from_slice(b",redirect_dir=nofollow,metacopy=off,index=off");
     // The kernel copies at most one page of mount data.
     if text.len() >= 4096 {
         None
@@ -362,7 +364,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             opts.to_bytes(),
-            b"lowerdir=/a\\:b:/c\\,d,upperdir=/u,workdir=/w,userxattr"
+            b"lowerdir=/a\\:b:/c\\,d,upperdir=/u,workdir=/w,userxattr,redirect_dir=nofollow,metacopy=off,index=off"
         );
         let many: Vec<PathBuf> = (0..200)
             .map(|i| PathBuf::from(format!("/var/lib/rbuild/layers/{i:064}")))

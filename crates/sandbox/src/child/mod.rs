@@ -276,6 +276,13 @@ fn mount_root(root: &RootPlan) -> Result<(), Failure> {
                 if *userxattr {
                     sys::fsconfig_flag(fs, c"userxattr")?;
                 }
+                // As the snapshotter's own mounts: whatever the host's defaults, a renamed
+                // directory is copied up whole (no redirect only this mount can follow)
+                // and a chmod copies the data up, so the upper directory alone is the
+                // step's complete change set; layers shared between mounts get no index.
+                sys::fsconfig_string(fs, c"redirect_dir", c"nofollow")?;
+                sys::fsconfig_string(fs, c"metacopy", c"off")?;
+                sys::fsconfig_string(fs, c"index", c"off")?;
                 sys::fsconfig_create(fs)?;
                 sys::fsmount(fs, 0)
             })();
