@@ -159,3 +159,54 @@ fn other_owners_or_destinations_are_copied_not_linked() {
     assert_eq!(support::read(fs.path(), "etc/a.txt"), "A");
     assert!(support::read(fs.path(), "etc/passwd").contains("root:x:0:0"));
 }
+
+/// With --chmod, --chown and a .dockerignore that re-includes a file below an excluded
+/// directory (its parent is made by the path-based rules), a rebuild still links what it
+/// can and gives exactly the layer of a copy from scratch.
+#[test]
+fn flags_and_ignore_exceptions_give_the_same_layer_as_a_fresh_copy() {
+    if !can_run() {
+        return;
+    }
+    let store = TestStore::new();
+    let ctx = context(
+        "FROM busybox\nCOPY --chmod=640 --chown=1000:50 . /opt/app\n",
+        &[
+            (".dockerignore", "skip/\n!skip/keep.txt\nDockerfile\n"),
+            ("a.txt", "A"),
+            ("deep/b.txt", "B"),
+            ("skip/gone.txt", "ignored"),
+            ("skip/keep.txt", "kept"),
+            ("edit.txt", "one"),
+        ],
+    );
+    let build = |no_cache: bool| {
+        store.build_events(
+            BuildOptions::new(ctx.path())
+                .source_date_epoch(EPOCH)
+                .no_cache(no_cache),
+        )
+    };
+    build(false).0.expect("first build");
+    std::fs::write(ctx.path().join("edit.txt"), "two").unwrap();
+    let (incremental, events) = build(false);
+    let incremental = incremental.expect("rebuild");
+    let linked = events.iter().any(|e| {
+        matches!(e, BuildEvent::StepOutput { data, .. }
+            if String::from_utf8_lossy(data).contains("unchanged since this step's last build"))
+    });
+    assert!(linked, "the rebuild linked nothing");
+    let (fresh, _) = build(true);
+    let fresh = fresh.expect("--no-cache build");
+    assert_eq!(
+        fresh.config.rootfs.diff_ids,
+        incremental.config.rootfs.diff_ids
+    );
+
+    let fs = store.rootfs(&incremental);
+    assert_eq!(support::read(fs.path(), "opt/app/skip/keep.txt"), "kept");
+    assert!(!support::path(fs.path(), "opt/app/skip/gone.txt").exists());
+    assert_eq!(support::read(fs.path(), "opt/app/edit.txt"), "two");
+    let m = meta(&support::path(fs.path(), "opt/app/deep/b.txt"));
+    assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o640, 1000, 50));
+}
