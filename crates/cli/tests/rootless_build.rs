@@ -73,6 +73,16 @@ fn as_user(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Gives `path` and everything below it to the test user.
+fn chown_to_user(path: &Path) {
+    let status = Command::new("chown")
+        .args(["-R", USER])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "chown -R {USER} {}", path.display());
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
@@ -108,12 +118,7 @@ fn unprivileged_user_builds_and_runs_images() {
         "FROM busybox\nCOPY --chown=app:app hello.txt /home/app/hello.txt\nUSER app\nRUN id -u > /tmp/uid && cat /home/app/hello.txt\nCMD [\"cat\", \"/tmp/uid\"]\n",
     );
     write(&d.join("app/hello.txt"), "hello from the context\n");
-    let status = Command::new("chown")
-        .args(["-R", USER])
-        .arg(d)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    chown_to_user(d);
 
     let out = as_user(d, &["-t", "busybox", "bb"]);
     assert!(
@@ -145,15 +150,7 @@ fn unprivileged_user_builds_and_runs_images() {
     );
     write(&d.join("tree/src/a"), "first a\n");
     write(&d.join("tree/src/sub/b"), "unchanged b\n");
-    let chown = |path: &Path| {
-        let status = Command::new("chown")
-            .args(["-R", USER])
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    chown(&d.join("tree"));
+    chown_to_user(&d.join("tree"));
     let out = as_user(d, &["-t", "tree", "tree"]);
     assert!(
         out.status.success(),
@@ -161,7 +158,7 @@ fn unprivileged_user_builds_and_runs_images() {
         String::from_utf8_lossy(&out.stderr)
     );
     write(&d.join("tree/src/a"), "second a\n");
-    chown(&d.join("tree"));
+    chown_to_user(&d.join("tree"));
     let out = as_user(d, &["-t", "tree", "tree"]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "tree rebuild failed: {log}");

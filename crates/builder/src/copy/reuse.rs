@@ -174,7 +174,9 @@ fn absent_or_empty(layer: &Path, components: &[&str]) -> bool {
 mod tests {
     use super::*;
     use crate::context::{IgnoreRules, StatCache, digest_entries, walk_source};
-    use crate::copy::{CopyOptions, DestinationKind, copy_selection, copy_selection_reusing};
+    use crate::copy::{
+        CopyOptions, CopyStats, DestinationKind, copy_selection, copy_selection_reusing,
+    };
     use std::os::unix::fs::MetadataExt;
 
     fn listing(ctx: &Path) -> (Vec<ContextEntry>, EntryDigests) {
@@ -239,6 +241,23 @@ mod tests {
         (ctx, layer, now, tree)
     }
 
+    /// Copies the listing `now` to `/app` in a new root, linking from `tree`.
+    fn copy_reusing(now: &[ContextEntry], tree: &PreviousTree) -> (tempfile::TempDir, CopyStats) {
+        let upper = tempfile::tempdir().unwrap();
+        let kind = DestinationKind::Directory;
+        let stats = copy_selection_reusing(
+            upper.path(),
+            now,
+            ".",
+            "/app/",
+            kind,
+            &own_ids(),
+            Some(tree),
+        )
+        .unwrap();
+        (upper, stats)
+    }
+
     #[test]
     fn unchanged_files_are_linked_and_changed_ones_copied() {
         let files = [("a", "A"), ("sub/b", "B"), ("c", "C"), ("d", "D")];
@@ -249,18 +268,7 @@ mod tests {
             std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o600))
                 .unwrap();
         });
-        let upper = tempfile::tempdir().unwrap();
-        let kind = DestinationKind::Directory;
-        let stats = copy_selection_reusing(
-            upper.path(),
-            &now,
-            ".",
-            "/app/",
-            kind,
-            &own_ids(),
-            Some(&tree),
-        )
-        .unwrap();
+        let (upper, stats) = copy_reusing(&now, &tree);
         assert_eq!((stats.files, stats.linked), (4, 2));
         let (new, old) = (upper.path().join("app"), layer.path().join("app"));
         assert_eq!(ino(&new.join("a")), ino(&old.join("a")));
@@ -284,18 +292,7 @@ mod tests {
             std::fs::rename(layer.join("app/sub"), &elsewhere).unwrap();
             std::os::unix::fs::symlink(&elsewhere, layer.join("app/sub")).unwrap();
         });
-        let upper = tempfile::tempdir().unwrap();
-        let kind = DestinationKind::Directory;
-        let stats = copy_selection_reusing(
-            upper.path(),
-            &now,
-            ".",
-            "/app/",
-            kind,
-            &own_ids(),
-            Some(&tree),
-        )
-        .unwrap();
+        let (upper, stats) = copy_reusing(&now, &tree);
         assert_eq!((stats.files, stats.linked), (2, 1));
         let copied = upper.path().join("app/sub/x");
         assert_ne!(ino(&copied), ino(&elsewhere.join("x")));
@@ -306,18 +303,7 @@ mod tests {
     fn a_previous_layer_that_is_gone_means_copying_everything() {
         let (_ctx, layer, now, mut tree) = previous_and_now(&[("a", "A")], |_, _| {});
         tree.layer_root = layer.path().join("pruned");
-        let upper = tempfile::tempdir().unwrap();
-        let kind = DestinationKind::Directory;
-        let stats = copy_selection_reusing(
-            upper.path(),
-            &now,
-            ".",
-            "/app/",
-            kind,
-            &own_ids(),
-            Some(&tree),
-        )
-        .unwrap();
+        let (_upper, stats) = copy_reusing(&now, &tree);
         assert_eq!((stats.files, stats.linked), (1, 0));
     }
 

@@ -205,16 +205,8 @@ pub(crate) fn apply_dir_meta(
     if let Some(mode) = meta.mode {
         fchmod(&dir, Mode::from_raw_mode(mode)).map_err(|e| io_err(shown, "set mode", e))?;
     }
-    if let Some((secs, nanos)) = meta.mtime {
-        let ts = Timespec {
-            tv_sec: secs,
-            tv_nsec: nanos,
-        };
-        let times = Timestamps {
-            last_access: ts,
-            last_modification: ts,
-        };
-        futimens(&dir, &times).map_err(|e| io_err(shown, "set times", e))?;
+    if let Some(mtime) = meta.mtime {
+        futimens(&dir, &both_times(mtime)).map_err(|e| io_err(shown, "set times", e))?;
     }
     Ok(())
 }
@@ -222,17 +214,21 @@ pub(crate) fn apply_dir_meta(
 fn set_times(
     parent: &OwnedFd,
     name: &[u8],
-    (secs, nanos): (i64, i64),
+    mtime: (i64, i64),
     shown: &str,
 ) -> Result<(), ExtractError> {
+    utimensat(parent, name, &both_times(mtime), AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| io_err(shown, "set times", e))
+}
+
+/// Access and modification time both set to the entry's mtime (seconds, nanoseconds).
+fn both_times((secs, nanos): (i64, i64)) -> Timestamps {
     let ts = Timespec {
         tv_sec: secs,
         tv_nsec: nanos,
     };
-    let times = Timestamps {
+    Timestamps {
         last_access: ts,
         last_modification: ts,
-    };
-    utimensat(parent, name, &times, AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(|e| io_err(shown, "set times", e))
+    }
 }

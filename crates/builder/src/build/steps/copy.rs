@@ -600,14 +600,11 @@ impl CopyJob {
             .iter()
             .any(|(_, e)| e.first().is_some_and(|e| e.kind == EntryKind::Dir));
         if archives.is_empty()
-            && let Some(mut fresh) = self.fresh_copy(&mut listed, &opts)?
+            && let Some(fresh) = self.fresh_copy(&mut listed, &opts)?
         {
-            fresh._sources_kept = (
-                self.plan._scratch.take(),
-                std::mem::take(&mut self.plan.downloads),
-            );
             return Ok(Some(fresh));
         }
+        let plan = &self.plan;
         for (name, entries) in &listed {
             let dest = if plan.parents {
                 let parent = entries

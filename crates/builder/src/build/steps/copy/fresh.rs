@@ -100,7 +100,7 @@ pub(super) struct FreshCopy {
     /// The destination directory (`/app`).
     pub(super) target_dir: String,
     /// Heredoc files and downloads the entries point into, kept until the copy ran.
-    pub(super) _sources_kept: (Option<tempfile::TempDir>, Vec<tempfile::TempDir>),
+    _sources_kept: (Option<tempfile::TempDir>, Vec<tempfile::TempDir>),
 }
 
 impl FreshCopy {
@@ -125,9 +125,10 @@ impl FreshCopy {
 impl CopyJob {
     /// The only source, when it is a directory going into a destination that is new or
     /// empty in every layer below: the destination is made (and copied up) through the
-    /// overlay now, the rest is left to a [`FreshCopy`].
+    /// overlay now, the rest is left to a [`FreshCopy`], which takes over the heredoc and
+    /// download directories its entries point into.
     pub(super) fn fresh_copy(
-        &self,
+        &mut self,
         listed: &mut Vec<(String, Vec<ContextEntry>)>,
         opts: &CopyOptions,
     ) -> Result<Option<FreshCopy>, String> {
@@ -170,14 +171,18 @@ impl CopyJob {
         let Some((name, entries)) = listed.pop() else {
             return Ok(None);
         };
+        let dest = plan.dest.clone();
         Ok(Some(FreshCopy {
             entries,
             name,
-            dest: plan.dest.clone(),
+            dest,
             kind,
             opts: opts.clone(),
             target_dir,
-            _sources_kept: (None, Vec::new()),
+            _sources_kept: (
+                self.plan._scratch.take(),
+                std::mem::take(&mut self.plan.downloads),
+            ),
         }))
     }
 }
